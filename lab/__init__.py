@@ -1,0 +1,1 @@
+"""The johann.monitor lab: simulated RESTCONF devices on loopback, over real TLS."""

@@ -1,0 +1,158 @@
+"""Fleet definitions (a YAML file or flags), device construction and the inventory."""
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from lab.model import Clock, Device, unit
+from lab.profiles import PROFILES
+
+FAULTS = {
+    "latency_ms": (int, float), "jitter_ms": (int, float), "max_concurrent": int, "retry_after": int,
+    "wrong_credentials": bool, "restconf_disabled": bool, "port_closed": bool, "hang": bool,
+    "reset": (bool, list), "malformed_json": (bool, list), "error_paths": (bool, list),
+    "wrong_cert_name": bool, "hostile": bool, "overheat": bool, "high_cpu": bool, "high_memory": bool,
+    "root": str, "reboot_every": (int, float),
+}
+DOMAIN = "lab.johann.test"
+
+
+class FleetError(ValueError):
+    """A fleet definition that cannot be served, with what to fix."""
+
+
+@dataclass
+class DeviceSpec:
+    name: str
+    profile: str
+    faults: dict = field(default_factory=dict)
+
+
+@dataclass
+class Fleet:
+    devices: list[DeviceSpec]
+    seed: int = 1
+    network: str = "127.77.0.0/16"
+    port: int = 8443
+    addressing: str = "address"   # "address": one loopback address each; "port": one port each
+
+
+def _check_faults(name: str, faults: dict) -> dict:
+    for key, value in faults.items():
+        if key not in FAULTS:
+            raise FleetError(f"device {name}: unknown fault {key!r}; known: {', '.join(sorted(FAULTS))}")
+        if not isinstance(value, FAULTS[key]):
+            raise FleetError(f"device {name}: fault {key} has the wrong type ({type(value).__name__})")
+    return dict(faults)
+
+
+def _spec(name: str, profile: str, faults: dict) -> DeviceSpec:
+    if profile not in PROFILES:
+        raise FleetError(f"device {name}: unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    return DeviceSpec(name, profile, _check_faults(name, faults or {}))
+
+
+def load_fleet(path: Path) -> Fleet:
+    """Read a fleet file: settings plus ``groups`` of devices (see lab/fleets/)."""
+    data = yaml.safe_load(path.read_text())
+    if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
+        raise FleetError(f"{path}: expected a mapping with a 'groups' list")
+    specs: list[DeviceSpec] = []
+    for group in data["groups"]:
+        count = int(group.get("count", 1))
+        pattern = group.get("name") or (group["profile"].replace(".", "") + "-{n:03d}")
+        for n in range(1, count + 1):
+            name = pattern.format(n=n) if count > 1 or "{" in pattern else pattern
+            specs.append(_spec(name, group.get("profile", "iosxe-17"), group.get("faults", {})))
+    return _fleet(specs, data)
+
+
+def fleet_from_flags(count: int, mix: str, faults: dict, settings: dict) -> Fleet:
+    """``--count 100 --mix iosxe-17=2,iosxe-16.12=1,ietf=1``: profiles in proportion."""
+    weights = []
+    for item in mix.split(","):
+        profile, _, weight = item.partition("=")
+        weights.append((profile.strip(), int(weight or 1)))
+    cycle = [p for p, w in weights for _ in range(w)]
+    specs = [_spec(f"{cycle[i % len(cycle)].replace('.', '')}-{i + 1:04d}", cycle[i % len(cycle)], faults)
+             for i in range(count)]
+    return _fleet(specs, settings)
+
+
+def _fleet(specs: list[DeviceSpec], settings: dict) -> Fleet:
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise FleetError("device names must be unique")
+    fleet = Fleet(specs, seed=int(settings.get("seed", 1)), network=str(settings.get("network", "127.77.0.0/16")),
+                  port=int(settings.get("port", 8443)), addressing=str(settings.get("addressing", "address")))
+    net = ipaddress.ip_network(fleet.network)
+    if not net.is_loopback:
+        raise FleetError(f"network {fleet.network} is not loopback: the lab only listens on 127.0.0.0/8 or ::1")
+    if fleet.addressing == "address" and net.num_addresses - 2 < len(specs):
+        raise FleetError(f"network {fleet.network} is too small for {len(specs)} devices")
+    return fleet
+
+
+def credentials(state_dir: Path) -> dict:
+    """Lab-only credentials, random per state directory, kept owner-readable only."""
+    path = state_dir / "credentials.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    creds = {"username": "johann", "password": secrets.token_urlsafe(18)}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(creds, handle)
+    return creds
+
+
+def build_devices(fleet: Fleet, creds: dict, clock: Clock) -> list[Device]:
+    net = ipaddress.ip_network(fleet.network)
+    hosts = net.hosts()
+    first = next(net.hosts())
+    now = clock.now()
+    devices = []
+    for i, spec in enumerate(fleet.devices):
+        address = str(next(hosts)) if fleet.addressing == "address" else str(first)
+        port = fleet.port if fleet.addressing == "address" else fleet.port + i
+        seed = int(unit(fleet.seed, spec.name) * 2 ** 31)
+        password = creds["password"] + ("-not-this" if spec.faults.get("wrong_credentials") else "")
+        boot = now - 3600 * (2 + 2000 * unit(seed, "uptime"))
+        device = Device(name=spec.name, profile=PROFILES[spec.profile], address=address, port=port,
+                        seed=seed, username=creds["username"], password=password,
+                        dns_name=f"{spec.name}.{DOMAIN}", boot_time=boot, faults=spec.faults)
+        device.reloads = [{"time": boot, "reason": "Reload Command"},
+                          {"time": boot - 86400 * 40, "reason": "power-on"}]
+        device.profile.build(device)
+        devices.append(device)
+    return devices
+
+
+def write_inventory(devices: list[Device], path: Path, ca_path: Path, creds: dict, admin_url: str) -> None:
+    """An Ansible inventory of the fleet: groups per profile and platform, lab-only secrets."""
+    groups: dict[str, dict] = {}
+    for d in devices:
+        host = {"ansible_host": d.address, "ansible_port": d.port, "lab_profile": d.profile.name,
+                "johann_platform": d.profile.platform, "lab_dns_name": d.dns_name,
+                "lab_faults": sorted(d.faults)}
+        group = "lab_" + d.profile.name.replace("-", "_").replace(".", "_")
+        groups.setdefault(group, {"hosts": {}})["hosts"][d.name] = host
+    inventory = {"all": {
+        "vars": {"ansible_connection": "local",
+                 "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                 "ansible_user": creds["username"], "ansible_password": creds["password"],
+                 "restconf_validate_certs": True, "restconf_ca_path": str(ca_path.resolve()),
+                 "lab_admin_url": admin_url},
+        "children": {"lab": {"children": groups}}}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("# Generated by `python -m lab`: the simulated lab. Lab-only credentials.\n")
+        yaml.safe_dump(inventory, handle, sort_keys=False)
+    os.replace(tmp, path)
