@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--admin-port", type=int, default=0, help="admin API port on 127.0.0.1 (0: any)")
         cmd.add_argument("--epoch", type=float, help="start the lab clock at this Unix time")
         cmd.add_argument("--frozen", action="store_true", help="freeze the lab clock (tests)")
-    for name in ("stop", "status"):
+    for name in ("stop", "status", "probe"):
         cmd = sub.add_parser(name, help=f"{name} the background fleet of a state directory")
         cmd.add_argument("--state-dir", type=Path, default=Path(".lab"))
     return parser
@@ -123,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "stop":
         return _stop(args)
+    if args.command == "probe":
+        state = _running(args.state_dir)
+        if not state:
+            print("no lab is running: `make lab-start` or `python -m lab start` first", file=sys.stderr)
+            return 1
+        from lab.probe import main as probe
+        return probe(Path(state["inventory"]))
     if args.command == "status":
         state = _running(args.state_dir)
         print(json.dumps(state, indent=2) if state else "no lab is running")

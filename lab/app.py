@@ -82,7 +82,8 @@ class Lab:
             for d in self.devices.values():
                 every = d.faults.get("reboot_every")
                 if every and now - d.boot_time >= every:
-                    d.reboot(d.boot_time + every, "Scheduled reload")
+                    missed = (now - d.boot_time) // every
+                    d.reboot(d.boot_time + missed * every, "Scheduled reload")
             await asyncio.sleep(1)
 
     # ------------------------------------------------------------ admin API
