@@ -34,10 +34,11 @@ def _parser() -> argparse.ArgumentParser:
                          help="profile=weight,... when no --fleet")
         cmd.add_argument("--latency-ms", type=float, default=0, help="fixed latency of every device")
         cmd.add_argument("--jitter-ms", type=float, default=0, help="random extra latency, up to this")
-        cmd.add_argument("--seed", type=int, default=1)
-        cmd.add_argument("--network", default="127.77.0.0/16", help="loopback network for device addresses")
-        cmd.add_argument("--port", type=int, default=8443, help="device port (first port in --addressing port)")
-        cmd.add_argument("--addressing", choices=("address", "port"), default="address")
+        cmd.add_argument("--seed", type=int, help="seed of the living state (default: the fleet's, else 1)")
+        cmd.add_argument("--network", help="loopback network for device addresses (default 127.77.0.0/16)")
+        cmd.add_argument("--port", type=int, help="device port, or the first port with --addressing port (8443)")
+        cmd.add_argument("--addressing", choices=("address", "port"),
+                         help="one loopback address per device (default) or one port per device")
         cmd.add_argument("--state-dir", type=Path, default=Path(".lab"), help="CA, certificates, credentials")
         cmd.add_argument("--inventory", type=Path, default=Path("inventory/lab.yml"))
         cmd.add_argument("--admin-port", type=int, default=0, help="admin API port on 127.0.0.1 (0: any)")
@@ -50,15 +51,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fleet(args):
+    settings = {k: v for k, v in (("seed", args.seed), ("network", args.network), ("port", args.port),
+                                  ("addressing", args.addressing)) if v is not None}
     if args.fleet:
-        return load_fleet(args.fleet)
+        return load_fleet(args.fleet, settings)
     faults = {}
     if args.latency_ms:
         faults["latency_ms"] = args.latency_ms
     if args.jitter_ms:
         faults["jitter_ms"] = args.jitter_ms
-    return fleet_from_flags(args.count, args.mix, faults, {
-        "seed": args.seed, "network": args.network, "port": args.port, "addressing": args.addressing})
+    return fleet_from_flags(args.count, args.mix, faults, settings)
 
 
 def _running(state_dir: Path) -> dict | None:

@@ -58,8 +58,11 @@ def _spec(name: str, profile: str, faults: dict) -> DeviceSpec:
     return DeviceSpec(name, profile, _check_faults(name, faults or {}))
 
 
-def load_fleet(path: Path) -> Fleet:
-    """Read a fleet file: settings plus ``groups`` of devices (see lab/fleets/)."""
+def load_fleet(path: Path, overrides: dict | None = None) -> Fleet:
+    """Read a fleet file: settings plus ``groups`` of devices (see lab/fleets/).
+
+    ``overrides`` (from command-line flags) win over the file's settings.
+    """
     data = yaml.safe_load(path.read_text())
     if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
         raise FleetError(f"{path}: expected a mapping with a 'groups' list")
@@ -70,7 +73,7 @@ def load_fleet(path: Path) -> Fleet:
         for n in range(1, count + 1):
             name = pattern.format(n=n) if count > 1 or "{" in pattern else pattern
             specs.append(_spec(name, group.get("profile", "iosxe-17"), group.get("faults", {})))
-    return _fleet(specs, data)
+    return _fleet(specs, dict(data, **(overrides or {})))
 
 
 def fleet_from_flags(count: int, mix: str, faults: dict, settings: dict) -> Fleet:
