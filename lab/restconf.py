@@ -367,6 +367,8 @@ def _post(working: dict, segments, body: dict, path: str, raw_path: str) -> str:
     (member, value), = body.items()
     prefix, local = dtree.local_name(member)
     seg = dtree.Segment(prefix, local, None)
+    if prefix is None or prefix == target.module:   # RFC 7951: qualify only where the module changes
+        member = local
     existing = dtree.find_member(container, seg, target.module)
     if existing is None:
         container[member] = value
