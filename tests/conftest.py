@@ -18,4 +18,4 @@ def lab(tmp_path_factory) -> RunningLab:
     running = start_lab(ROOT / "tests/lab/fleet.yml", tmp_path_factory.mktemp("lab"),
                         "--epoch", str(EPOCH), "--frozen")
     yield running
-    assert running.stop() == 0, running.process.stderr.read()
+    assert running.stop() == 0, running.stderr()

@@ -64,6 +64,9 @@ class RunningLab:
     def advance(self, seconds: float) -> float:
         return self.admin("POST", "/clock", json={"advance": seconds}).json()["now"]
 
+    def stderr(self) -> str:
+        return (self.state_dir / "lab.stderr").read_text()
+
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -75,12 +78,13 @@ def start_lab(fleet: Path, state_dir: Path, *extra: str, timeout: float = 60) ->
     inventory = state_dir / "inventory.yml"
     cmd = [sys.executable, "-m", "lab", "run", "--fleet", str(fleet), "--state-dir", str(state_dir),
            "--inventory", str(inventory), "--admin-port", "0", *extra]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    stderr = open(state_dir / "lab.stderr", "w")  # noqa: SIM115 - lives as long as the lab
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
     deadline = time.monotonic() + timeout
     line = proc.stdout.readline()
     if not line.startswith("READY") or time.monotonic() > deadline:
         proc.kill()
-        raise RuntimeError(f"the lab did not start: {line!r}\n{proc.stderr.read()[-3000:]}")
+        raise RuntimeError(f"the lab did not start: {line!r}\n{(state_dir / 'lab.stderr').read_text()[-3000:]}")
     state = json.loads((state_dir / "lab.json").read_text())
     return RunningLab(proc, state_dir, yaml.safe_load(inventory.read_text()), state["admin_url"])
