@@ -81,10 +81,15 @@ def local_name(member: str) -> tuple[str | None, str]:
 
 
 def find_member(container: dict, seg: Segment, module: str) -> str | None:
-    """The member of ``container`` a segment names, honouring module prefixes."""
+    """The member of ``container`` a segment names.
+
+    RFC 8040 section 3.5.3: a segment is qualified where its module differs
+    from its parent's, so an unqualified segment names a member of the
+    parent's module only.
+    """
     for member in container:
         prefix, local = local_name(member)
-        if local == seg.name and (seg.module is None or seg.module == (prefix or module)):
+        if local == seg.name and (seg.module or module) == (prefix or module):
             return member
     return None
 

@@ -18,7 +18,7 @@ FAULTS = {
     "wrong_credentials": bool, "restconf_disabled": bool, "port_closed": bool, "hang": bool,
     "reset": (bool, list), "malformed_json": (bool, list), "error_paths": (bool, list),
     "wrong_cert_name": bool, "hostile": bool, "overheat": bool, "high_cpu": bool, "high_memory": bool,
-    "root": str, "reboot_every": (int, float),
+    "root": str, "reboot_every": (int, float), "media_type": str, "no_host_meta": bool,
 }
 DOMAIN = "lab.johann.test"
 

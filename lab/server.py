@@ -95,6 +95,9 @@ class DeviceServer:
                                 headers={"WWW-Authenticate": 'Basic realm="restconf"'})
             return self._error(err, accept)
         path = request.rel_url.raw_path
+        if path == "/.well-known/host-meta" and self.faults.get("no_host_meta"):
+            self.stats["404"] += 1
+            return web.Response(status=404, body=DISABLED_PAGE, content_type="text/html")
         if request.method in ("GET", "HEAD") and self._path_fault("error_paths", path):
             self.stats["500"] += 1
             return self._error(RestconfError(500, "operation-failed", "application communication failure"),
@@ -104,7 +107,7 @@ class DeviceServer:
             accept=accept, content_type=request.headers.get("Content-Type"),
             body=await request.read(), if_none_match=request.headers.get("If-None-Match"))
         reply = restconf.dispatch(self.device, req, self.clock.now(), self.root)
-        body, ctype = restconf.render(reply, accept, self.device.profile.media_type)
+        body, ctype = restconf.render(reply, accept, self.faults.get("media_type", self.device.profile.media_type))
         self.stats[str(reply.status)] += 1
         if reply.status == 200 and ctype and "json" in ctype and self._path_fault("malformed_json", path):
             body = body[: max(1, len(body) * 2 // 3)] + b',"'

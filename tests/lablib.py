@@ -78,6 +78,7 @@ def start_lab(fleet: Path, state_dir: Path, *extra: str, timeout: float = 60) ->
     inventory = state_dir / "inventory.yml"
     cmd = [sys.executable, "-m", "lab", "run", "--fleet", str(fleet), "--state-dir", str(state_dir),
            "--inventory", str(inventory), "--admin-port", "0", *extra]
+    state_dir.mkdir(parents=True, exist_ok=True)
     stderr = open(state_dir / "lab.stderr", "w")  # noqa: SIM115 - lives as long as the lab
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)))

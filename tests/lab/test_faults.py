@@ -140,3 +140,12 @@ def test_a_faulty_device_does_not_slow_the_others(lab):
     assert time.monotonic() - start < 1.0
     hung.join()
     assert outcome == ["timed out"]
+
+
+def test_old_media_type_and_missing_host_meta(lab):
+    with lab.client("oldmedia") as client:
+        meta = client.get("/.well-known/host-meta")
+        data = client.get(HOSTNAME)
+    assert meta.status_code == 404
+    assert data.headers["content-type"] == "application/vnd.yang.data+json"
+    assert data.json() == {"Cisco-IOS-XE-native:hostname": "oldmedia"}
