@@ -39,8 +39,8 @@ demo: lab-start
 	$(PY) -m lab probe
 
 lint: $(STAMP)
-	$(PY) -m ruff check lab tests bench
-	$(PY) -m compileall -q lab tests bench
+	$(PY) -m ruff check .
+	$(PY) -m compileall -q lab tests $(wildcard bench)
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
