@@ -141,7 +141,7 @@ def write_inventory(devices: list[Device], path: Path, ca_path: Path, creds: dic
     groups: dict[str, dict] = {}
     for d in devices:
         host = {"ansible_host": d.address, "ansible_port": d.port, "lab_profile": d.profile.name,
-                "johann_platform": d.profile.platform, "lab_dns_name": d.dns_name,
+                "lab_platform": d.profile.platform, "lab_dns_name": d.dns_name,
                 "lab_faults": sorted(d.faults)}
         group = "lab_" + d.profile.name.replace("-", "_").replace(".", "_")
         groups.setdefault(group, {"hosts": {}})["hosts"][d.name] = host

@@ -25,7 +25,7 @@ def _hosts(inventory: dict):
 
 async def _probe(client: httpx.AsyncClient, name: str, host: dict, auth) -> tuple[str, str, str]:
     url = f"https://{host['ansible_host']}:{host['ansible_port']}/restconf/data/" \
-          + PATHS.get(host["johann_platform"], DEFAULT_PATH)
+          + PATHS.get(host["lab_platform"], DEFAULT_PATH)
     try:
         reply = await client.get(url, auth=auth, headers={"Accept": "application/yang-data+json"})
     except httpx.ConnectError as exc:

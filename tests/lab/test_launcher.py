@@ -55,7 +55,7 @@ def test_flags_fleet_inventory_and_clean_stop(tmp_path):
         assert sorted(groups) == ["lab_ietf", "lab_iosxe_17"]
         hosts = {**groups["lab_iosxe_17"]["hosts"], **groups["lab_ietf"]["hosts"]}
         assert len(hosts) == 7 and hosts["iosxe-17-0001"]["ansible_host"] == "127.82.0.1"
-        assert hosts["ietf-0002"]["johann_platform"] == "ietf"
+        assert hosts["ietf-0002"]["lab_platform"] == "ietf"
         status = _lab("status", "--state-dir", str(tmp_path / "bg"))
         assert status.returncode == 0 and '"devices": 7' in status.stdout
         again = _lab("start", "--count", "1", "--state-dir", str(tmp_path / "bg"))

@@ -1,0 +1,19 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of johann.monitor.device_info (documentation: plugins/modules/device_info.py)."""
+from __future__ import annotations
+
+from ansible_collections.johann.monitor.plugins.module_utils._device_info import GatherError
+from ansible_collections.johann.monitor.plugins.module_utils._tasks import device_info, device_info_spec
+from ansible_collections.johann.monitor.plugins.plugin_utils._action import RestconfAction
+
+
+class ActionModule(RestconfAction):
+    ARGUMENT_SPEC = device_info_spec()
+    EXTRA_INVENTORY_VARS = {"platform": ("johann_platform",)}
+
+    def execute(self, params: dict, task_vars: dict) -> dict:
+        try:
+            return self.run_async(device_info(params, task_vars.get("inventory_hostname", "")))
+        except GatherError as exc:
+            raise ValueError(str(exc)) from None

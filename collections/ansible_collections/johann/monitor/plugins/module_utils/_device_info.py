@@ -1,0 +1,250 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read a whole device into one device record: discover, probe, read concurrently, normalise.
+
+The record (schema version ``SCHEMA``) always has the same keys: identity,
+config, cpu, memory, storage, interfaces, environment, neighbors, arp,
+licensing (``None`` when unknown), and ``sections``: for each, ok / absent /
+error / skipped with a message and a duration.  The overall status is ok,
+degraded (some sections failed), auth_failed, unreachable or error.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.johann.monitor.plugins.module_utils._normalise import platforms
+from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import (
+    MIN_SECTIONS,
+    SECTIONS,
+    Platform,
+    Resource,
+    as_list,
+    iso,
+    member,
+    parse_time,
+    unwrap,
+)
+from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import ClientSettings, RestconfClient
+from ansible_collections.johann.monitor.plugins.module_utils._restconf.errors import (
+    AuthFailed,
+    NotFound,
+    RestconfDisabled,
+    RestconfError,
+    TransportError,
+)
+
+SCHEMA = 1
+MODULES_STATE = "ietf-yang-library:modules-state"
+YANG_LIBRARY = "ietf-yang-library:yang-library"
+AUTH_HINT = " (check the username and password; IOS XE accepts privilege-15 users only)"
+
+
+@dataclass
+class Outcome:
+    """What one GET gave: ok with data, absent (404/204/not implemented) or error."""
+    resource: Resource
+    status: str
+    data: Any = None
+    message: str | None = None
+    duration: float = 0.0
+
+
+class GatherError(ValueError):
+    """A ``gather`` list that names no known section."""
+
+
+def select_sections(gather: list[str]) -> list[str]:
+    """``all``, ``min``, section names, and ``!name`` to leave one out."""
+    chosen: list[str] = []
+    excluded = set()
+    for item in gather or ["all"]:
+        name = item.strip()
+        target = excluded if name.startswith("!") else None
+        name = name.lstrip("!")
+        names = SECTIONS if name == "all" else MIN_SECTIONS if name == "min" else (name,)
+        unknown = [n for n in names if n not in SECTIONS]
+        if unknown:
+            raise GatherError(f"unknown gather section {unknown[0]!r}; choose from all, min, {', '.join(SECTIONS)}")
+        if target is not None:
+            excluded.update(names)
+        else:
+            chosen += [n for n in names if n not in chosen]
+    if not chosen:   # only exclusions: start from everything
+        chosen = list(SECTIONS)
+    return [n for n in chosen if n not in excluded]
+
+
+async def _fetch(client: RestconfClient, resource: Resource) -> Outcome:
+    started = time.monotonic()
+    try:
+        reply = await client.get(resource.path, resource.params or None)
+    except AuthFailed:
+        raise
+    except NotFound as exc:
+        return Outcome(resource, "absent", message=f"not supported by the device: {exc}",
+                       duration=time.monotonic() - started)
+    except RestconfError as exc:
+        return Outcome(resource, "error", message=str(exc), duration=time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    if reply.status == 204 or reply.data is None:
+        return Outcome(resource, "absent", message=f"no data on {resource.path} (204: the feature is not running)",
+                       duration=elapsed)
+    return Outcome(resource, "ok", data=unwrap(reply.data), duration=elapsed)
+
+
+def _module_names(data: Any) -> set[str]:
+    names = {m.get("name") for m in as_list(member(data, "module")) if isinstance(m, dict)}
+    for module_set in as_list(member(data, "module-set")):
+        names |= {m.get("name") for m in as_list(module_set.get("module")) if isinstance(m, dict)}
+    return {n for n in names if n}
+
+
+async def probe_modules(client: RestconfClient) -> set[str]:
+    """The implemented YANG modules: RFC 7895 modules-state, else RFC 8525 yang-library."""
+    try:
+        reply = await client.get(MODULES_STATE)
+    except NotFound as first:
+        try:
+            reply = await client.get(YANG_LIBRARY)
+        except NotFound:
+            if first.error_tag is None:   # the web server answered, not RESTCONF
+                raise RestconfDisabled(f"RESTCONF not enabled: {first.status} on {await client.root()} "
+                                    "(the HTTPS server answered but RESTCONF did not; enable `restconf` "
+                                    "on the device)", first.url, first.path) from None
+            raise
+    return _module_names(unwrap(reply.data))
+
+
+class _Run:
+    """One device_info call: the client, the platform and what was read."""
+
+    def __init__(self, settings: ClientSettings, sections: list[str], platform: str | None, label: str) -> None:
+        self.settings, self.sections, self.platform_name, self.label = settings, sections, platform, label
+        self.started = time.monotonic()
+        self.record: dict[str, Any] = {
+            "schema": SCHEMA, "host": label, "address": settings.host, "port": settings.port,
+            "status": None, "message": None, "platform": None, "restconf_root": None, "root_source": None,
+            "polled_at": iso(dt.datetime.now(dt.UTC)), "duration": None, "requests": 0,
+            **{name: None for name in SECTIONS},
+            "sections": {name: {"status": "skipped", "message": "not gathered", "duration": 0.0, "resources": []}
+                         for name in SECTIONS},
+        }
+
+    def finish(self, status: str, message: str | None, client: RestconfClient | None) -> dict:
+        self.record.update(status=status, message=message, duration=round(time.monotonic() - self.started, 3))
+        if client is not None:
+            self.record["requests"] = client.requests
+        return self.record
+
+    def _platform(self, modules: set[str] | None) -> Platform | None:
+        if self.platform_name:
+            return platforms.BY_NAME[self.platform_name]
+        return platforms.detect(modules or set())
+
+    async def run(self) -> dict:
+        async with RestconfClient(self.settings) as client:
+            try:
+                self.record["restconf_root"] = await client.root()
+                self.record["root_source"] = client.root_source
+                modules = await self._modules(client)
+            except AuthFailed as exc:
+                return self.finish("auth_failed", str(exc) + AUTH_HINT, client)
+            except TransportError as exc:
+                return self.finish("unreachable", str(exc), client)
+            except RestconfError as exc:
+                return self.finish("error", str(exc), client)
+            platform = self._platform(modules)
+            if platform is None:
+                return self.finish("error", "no supported platform: the device implements none of the models "
+                                   "johann.monitor reads (set `platform` to force one)", client)
+            self.record["platform"] = platform.name
+            try:
+                outcomes = await self._read(client, platform, modules)
+            except AuthFailed as exc:
+                return self.finish("auth_failed", str(exc) + AUTH_HINT, client)
+        self._build(platform, outcomes)
+        return self.finish(*self._overall(), client)
+
+    async def _modules(self, client: RestconfClient) -> set[str] | None:
+        try:
+            return await probe_modules(client)
+        except (AuthFailed, TransportError, RestconfDisabled):
+            raise
+        except RestconfError:
+            if self.platform_name:   # told what the device is: read without the library
+                return None
+            raise
+
+    def _needed(self, platform: Platform) -> list[Resource]:
+        keys: list[str] = []
+        for section in platform.sections:
+            if section.name in self.sections:
+                keys += [k for k in section.resources if k not in keys]
+        return [platform.resource(k) for k in keys]
+
+    async def _read(self, client: RestconfClient, platform: Platform, modules: set[str] | None) -> dict[str, Outcome]:
+        outcomes: dict[str, Outcome] = {}
+        wanted = []
+        for resource in self._needed(platform):
+            if modules is not None and resource.module not in modules:
+                outcomes[resource.key] = Outcome(resource, "absent",
+                                                 message=f"{resource.module} is not in the device's YANG library")
+            else:
+                wanted.append(resource)
+        for outcome in await asyncio.gather(*(_fetch(client, r) for r in wanted)):
+            outcomes[outcome.resource.key] = outcome
+        return outcomes
+
+    def _build(self, platform: Platform, outcomes: dict[str, Outcome]) -> None:
+        raw = {k: o.data for k, o in outcomes.items()}
+        ctx: dict[str, Any] = {"now": dt.datetime.now(dt.UTC)}
+        by_name = {s.name: s for s in platform.sections}
+        for name in sorted(self.sections, key=lambda n: n != "identity"):   # identity first: it sets the clock
+            section = by_name.get(name)
+            if section is None:
+                self.record["sections"][name] = {"status": "absent", "duration": 0.0, "resources": [],
+                                                 "message": f"not available from {platform.name} models"}
+                continue
+            mine = [outcomes[k] for k in section.resources]
+            status, message = _section_status(mine)
+            value = section.build(raw, ctx) if status != "absent" else None
+            self.record[name] = value
+            if name == "identity" and value:
+                ctx["now"] = parse_time(value.get("current_time")) or ctx["now"]
+            self.record["sections"][name] = {
+                "status": status, "message": message, "duration": round(max(o.duration for o in mine), 3),
+                "resources": [o.resource.path for o in mine]}
+
+    def _overall(self) -> tuple[str, str | None]:
+        chosen = {n: self.record["sections"][n] for n in self.sections}
+        failed = {n: s for n, s in chosen.items() if s["status"] == "error"}
+        if not any(s["status"] == "ok" for s in chosen.values()):
+            reasons = "; ".join(f"{n}: {s['message']}" for n, s in chosen.items() if s["message"])
+            return "error", f"no data from any section: {reasons}"
+        if not failed:
+            return "ok", None
+        listing = "; ".join(f"{n}: {s['message']}" for n, s in failed.items())
+        if len(failed) == len(chosen):
+            return "error", listing
+        return "degraded", f"{len(failed)} of {len(chosen)} sections failed: {listing}"
+
+
+def _section_status(outcomes: list[Outcome]) -> tuple[str, str | None]:
+    errors = [o for o in outcomes if o.status == "error"]
+    if errors:
+        return "error", "; ".join(o.message for o in errors)
+    if any(o.status == "ok" for o in outcomes):
+        return "ok", None
+    return "absent", "; ".join(o.message for o in outcomes if o.message) or None
+
+
+async def collect(settings: ClientSettings, gather: list[str] | None = None, platform: str | None = None,
+                  label: str = "") -> dict:
+    """The device record of one device. Never raises for device faults: they are in the record."""
+    if platform is not None and platform not in platforms.BY_NAME:
+        raise GatherError(f"unknown platform {platform!r}; choose from {', '.join(platforms.BY_NAME)}")
+    return await _Run(settings, select_sections(gather or ["all"]), platform, label or settings.host).run()

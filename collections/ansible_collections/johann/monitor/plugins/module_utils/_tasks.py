@@ -1,0 +1,100 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What each plugin does with its validated parameters, shared by action plugins and modules."""
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.johann.monitor.plugins.module_utils._device_info import collect
+from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import MASK
+from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import RestconfClient
+from ansible_collections.johann.monitor.plugins.module_utils._restconf.errors import NotFound, RestconfError
+from ansible_collections.johann.monitor.plugins.module_utils._restconf.options import (
+    restconf_argument_spec,
+    settings_from,
+)
+
+SECRET_LEAVES = {"password", "secret", "key-string", "auth-password", "priv-password", "shared-secret",
+                 "community-string"}
+SECRET_LISTS = {"community-config", "community"}   # IOS XE: the entry's name is the community string
+
+
+def device_info_spec() -> dict[str, Any]:
+    spec = restconf_argument_spec()
+    spec.update(
+        gather={"type": "list", "elements": "str", "default": ["all"]},
+        platform={"type": "str", "choices": ["iosxe", "ietf"]},
+        fail_on_error={"type": "bool", "default": False},
+    )
+    return spec
+
+
+def restconf_get_spec() -> dict[str, Any]:
+    spec = restconf_argument_spec()
+    spec.update(
+        path={"type": "str", "required": True},
+        content={"type": "str", "choices": ["config", "nonconfig", "all"]},
+        depth={"type": "int"},
+        fields={"type": "str"},
+        with_defaults={"type": "str", "choices": ["report-all", "trim", "explicit", "report-all-tagged"]},
+        fail_on_missing={"type": "bool", "default": False},
+        mask_secrets={"type": "bool", "default": True},
+    )
+    return spec
+
+
+async def device_info(params: dict, label: str) -> dict:
+    record = await collect(settings_from(params), params["gather"], params.get("platform"), label)
+    result: dict[str, Any] = {"changed": False, "device": record, "status": record["status"]}
+    if record.get("restconf_root"):
+        result["ansible_facts"] = {"johann_restconf_root": record["restconf_root"]}
+    if params["fail_on_error"] and record["status"] != "ok":
+        result.update(failed=True, msg=f"{label or record['address']}: {record['status']}: {record['message']}")
+    return result
+
+
+def mask(data: Any, in_secret_list: bool = False) -> Any:
+    """Replace secret leaves (passwords, keys, SNMP communities) by ``********``."""
+    if isinstance(data, list):
+        return [mask(item, in_secret_list) for item in data]
+    if not isinstance(data, dict):
+        return data
+    out = {}
+    for key, value in data.items():
+        local = key.rsplit(":", 1)[-1]
+        if local in SECRET_LEAVES or (in_secret_list and local == "name"):
+            out[key] = MASK if not isinstance(value, (dict, list)) else mask(value, True)
+        else:
+            out[key] = mask(value, local in SECRET_LISTS)
+    return out
+
+
+async def restconf_get(params: dict) -> dict:
+    settings = settings_from(params)
+    query = {"content": params.get("content"), "depth": params.get("depth"), "fields": params.get("fields"),
+             "with-defaults": params.get("with_defaults")}
+    query = {k: v for k, v in query.items() if v is not None}
+    if "depth" in query and query["depth"] < 1:
+        raise ValueError("depth must be 1 or more (leave it out for unbounded)")
+    path = params["path"].strip("/")
+    if path.startswith("restconf/data/"):
+        raise ValueError("path is relative to the data resource: give 'Cisco-IOS-XE-native:native', "
+                         "not '/restconf/data/...'")
+    async with RestconfClient(settings) as client:
+        try:
+            reply = await client.get(path, query or None)
+        except NotFound as exc:
+            if params["fail_on_missing"]:
+                return _failed(exc, client)
+            return {"changed": False, "absent": True, "status": exc.status, "data": None, "headers": {},
+                    "url": exc.url, "restconf_root": await client.root(), "msg": str(exc)}
+        except RestconfError as exc:
+            return _failed(exc, client)
+        data = mask(reply.data) if params["mask_secrets"] else reply.data
+        return {"changed": False, "absent": False, "status": reply.status, "data": data,
+                "headers": {k.replace("-", "_"): v for k, v in reply.headers.items()}, "url": reply.url,
+                "restconf_root": await client.root(), "ansible_facts": {"johann_restconf_root": await client.root()}}
+
+
+def _failed(exc: RestconfError, client: RestconfClient) -> dict:
+    return {"failed": True, "changed": False, "msg": str(exc), "error": exc.as_dict(), "requests": client.requests}

@@ -1,0 +1,273 @@
+#!/usr/bin/python
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: device_info
+short_description: Read a whole network device over RESTCONF into one normalised record
+version_added: 0.1.0
+description:
+  - Discovers the RESTCONF root, reads the device's YANG library to choose its platform family
+    (Cisco IOS XE, or generic IETF models), then reads every supported resource concurrently and
+    normalises what the device sent into one device record
+    (identity, configuration summary, CPU, memory, storage, interfaces with counters,
+    environment sensors, CDP and LLDP neighbours, ARP, smart licensing).
+  - Unknown values are C(null), never 0. Every section reports ok, absent, error or skipped with
+    a message and its duration; the record's RV(device.status) is ok, degraded, auth_failed,
+    unreachable or error.
+  - A failing device does not fail the task unless O(fail_on_error=true), so one bad device
+    never stops a fleet run.
+  - Runs on the controller as an action plugin; one task reads one device.
+author: johann.monitor contributors
+options:
+  gather:
+    description:
+      - Sections to read. V(all), V(min) (identity only), section names, and V(!name) to leave one out.
+      - Sections are identity, config, cpu, memory, storage, interfaces, environment, neighbors, arp, licensing.
+    type: list
+    elements: str
+    default: [all]
+  platform:
+    description:
+      - Force the platform family instead of choosing it from the device's YANG library.
+      - Defaults to the inventory variable C(johann_platform).
+    type: str
+    choices: [iosxe, ietf]
+  fail_on_error:
+    description: Fail the task when the device's status is not ok.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - johann.monitor.restconf
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing.
+seealso:
+  - module: johann.monitor.restconf_get
+"""
+
+EXAMPLES = r"""
+- name: Read every device of the inventory
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Read the device
+      johann.monitor.device_info:
+      register: info
+
+    - name: Show its status
+      ansible.builtin.debug:
+        msg: "{{ info.device.identity.hostname }} {{ info.device.status }} {{ info.device.message }}"
+
+- name: Only identity and interfaces, TLS checked against a private CA
+  johann.monitor.device_info:
+    gather: [identity, interfaces]
+    ca_path: /etc/pki/network-ca.pem
+
+- name: Credentials set once for a play
+  hosts: routers
+  gather_facts: false
+  module_defaults:
+    group/johann.monitor.restconf:
+      username: "{{ vault_restconf_user }}"
+      password: "{{ vault_restconf_password }}"
+      timeout: 20
+  tasks:
+    - name: Everything but licensing and ARP
+      johann.monitor.device_info:
+        gather: ["all", "!licensing", "!arp"]
+"""
+
+RETURN = r"""
+status:
+  description: The device's status (same as RV(device.status)).
+  returned: always
+  type: str
+  sample: ok
+device:
+  description: The device record (schema version 1).
+  returned: always
+  type: dict
+  contains:
+    schema:
+      description: Version of the record's layout.
+      type: int
+      sample: 1
+    host:
+      description: Inventory name of the device.
+      type: str
+      sample: c9300-01
+    address:
+      description: Address that was polled.
+      type: str
+      sample: 198.51.100.7
+    port:
+      description: Port that was polled.
+      type: int
+      sample: 443
+    status:
+      description: ok, degraded (some sections failed), auth_failed, unreachable or error.
+      type: str
+      sample: degraded
+    message:
+      description: Why the status is not ok, naming the cause; null when ok.
+      type: str
+      sample: "1 of 10 sections failed: environment: device error: 500 operation-failed on Cisco-IOS-XE-environment-oper:environment-sensors"
+    platform:
+      description: Platform family the device was read as (iosxe, ietf), null when unknown.
+      type: str
+      sample: iosxe
+    restconf_root:
+      description: RESTCONF root used.
+      type: str
+      sample: /restconf
+    root_source:
+      description: Where the root came from (host-meta, default, configured).
+      type: str
+      sample: host-meta
+    polled_at:
+      description: When the poll started, UTC.
+      type: str
+      sample: "2026-11-29T10:51:05.708Z"
+    duration:
+      description: Seconds the whole read took.
+      type: float
+      sample: 0.114
+    requests:
+      description: HTTP requests made, retries included.
+      type: int
+      sample: 14
+    identity:
+      description: Who the device is.
+      type: dict
+      sample: {"hostname": "c9300-01", "vendor": "Cisco", "platform": "iosxe", "model": "C9300-48P",
+               "serial": "FOC2CNG009G", "os_version": "17.9", "os_version_full": "17.9.4a",
+               "software_version": "Cisco IOS XE Software, Version 17.9.4a", "uptime": 2068607,
+               "boot_time": "2026-11-05T12:14:18.288Z", "current_time": "2026-11-29T10:51:05.793Z",
+               "rommon": "17.8.1r[FC1]", "last_reboot_reason": "Reload Command",
+               "reload_history": [{"time": "2026-11-05T12:14:18.288Z", "reason": "Reload Command"}],
+               "unsaved_config": false}
+    config:
+      description: Configuration summary. SNMP community strings are masked.
+      type: dict
+      sample: {"users": [{"name": "admin", "privilege": 15}], "domain": "example.net",
+               "default_gateway": "10.0.0.1", "name_servers": ["10.0.0.53"], "ntp_servers": ["10.0.0.123"],
+               "snmp": {"communities": [{"name": "********", "permission": "ro"}], "groups": ["NMS"],
+                        "users": ["nmsuser"], "location": "rack 4"},
+               "spanning_tree_mode": "rapid-pvst", "iox": true, "boot_files": ["flash:packages.conf"]}
+    cpu:
+      description: CPU load in percent (5 s, 1 min, 5 min) and per core.
+      type: dict
+      sample: {"five_seconds": 12, "one_minute": 13, "five_minutes": 10, "five_seconds_interrupt": 1,
+               "user": 6.86, "system": 4.2, "idle": 88.94,
+               "per_core": [{"name": "0", "user": 7.77, "system": 4.2, "idle": 88.03}]}
+    memory:
+      description: Processor memory in bytes and percent, its status, every pool.
+      type: dict
+      sample: {"status": "Healthy", "total": 1999981000, "used": 751841975, "free": 1248139025,
+               "used_percent": 37.6, "system": {"total": 8191922176, "used_percent": 38.0, "free_percent": 62.0},
+               "pools": [{"name": "Processor", "total": 1999981000, "used": 751841975, "free": 1248139025,
+                          "used_percent": 37.6}]}
+    storage:
+      description: File systems (bytes) and image files.
+      type: dict
+      sample: {"partitions": [{"name": "bootflash:", "status": "Healthy", "total": 11625670656,
+                               "used": 4032258048, "used_percent": 34.7}],
+               "images": ["packages.conf"]}
+    interfaces:
+      description:
+        - One entry per interface. Counters are integers since the last reset;
+          C(counter_widths) says which are 32-bit (they wrap) and which 64-bit.
+        - C(rates) are the device's own averages in bit/s and packets/s.
+      type: list
+      elements: dict
+      sample: [{"name": "GigabitEthernet1/0/1", "description": "uplink", "type": "ethernet", "admin_status": "up",
+                "oper_status": "up", "mtu": 1500, "speed": 1000000000, "duplex": "full",
+                "mac": "00:a3:d1:12:34:56", "vrf": null,
+                "ipv4": [{"address": "10.0.0.1", "netmask": "255.255.255.0", "prefix_length": 24}], "ipv6": [],
+                "last_change": "2026-11-05T12:14:53.288Z", "last_change_seconds_ago": 2068572,
+                "counters": {"in_octets": 1078034194534, "out_octets": 4149185774461, "in_errors": 0,
+                             "in_discards": 0, "in_crc_errors": 0},
+                "counter_widths": {"in_octets": 64, "out_octets": 64}, "flaps": 0,
+                "rates": {"in_bps": 4376000, "out_bps": 16844000, "in_pps": 533, "out_pps": 2052},
+                "discontinuity_time": "2026-11-05T12:14:18.288Z"}]
+    environment:
+      description: Sensors with reading, unit, state, thresholds and an alert flag.
+      type: list
+      elements: dict
+      sample: [{"name": "Temp: Inlet", "location": "Switch 1", "kind": "temperature", "reading": 27.0,
+                "unit": "celsius", "state": "Normal",
+                "thresholds": {"low_critical": -5.0, "low_normal": 0.0, "high_normal": 46.0, "high_critical": 56.0},
+                "alert": false}]
+    neighbors:
+      description: CDP and LLDP neighbours.
+      type: dict
+      sample: {"cdp": [{"device": "core-1.example.net", "local_interface": "TenGigabitEthernet1/1/1",
+                        "remote_interface": "TenGigabitEthernet1/0/11", "platform": "cisco C9500-24Y4C",
+                        "address": "10.250.1.1", "capabilities": ["Router", "Switch", "IGMP"]}],
+               "lldp": []}
+    arp:
+      description: ARP entries of every VRF.
+      type: list
+      elements: dict
+      sample: [{"vrf": "default", "address": "10.0.0.2", "mac": "52:54:00:00:02:1b",
+                "interface": "Vlan10", "type": "dynamic"}]
+    licensing:
+      description: Smart licensing (IOS XE 17), null where the model is absent.
+      type: dict
+      sample: {"enabled": true, "transport": "cslu", "cslu_url": "http://cslu-local:8182/cslu/v1/pi",
+               "udi": {"pid": "C9300-48P", "serial": "FOC2CNG009G"},
+               "usage": [{"name": "dna-advantage", "description": "C9300-48 DNA Advantage", "count": 1,
+                          "status": "in-use", "enforcement": "subscription"}],
+               "policy": "Cisco default", "last_report": "2026-11-20T10:51:05.000Z",
+               "next_report": "2026-12-20T10:51:05.000Z"}
+    sections:
+      description: For every section, its status (ok, absent, error, skipped), message, duration and the paths read.
+      type: dict
+      sample: {"environment": {"status": "absent", "message": "no data on Cisco-IOS-XE-environment-oper:environment-sensors (204: the feature is not running)",
+                               "duration": 0.004, "resources": ["Cisco-IOS-XE-environment-oper:environment-sensors"]}}
+msg:
+  description: Why the task failed (only with O(fail_on_error=true), or for bad parameters).
+  returned: failure
+  type: str
+  sample: "c9300-07: auth_failed: authentication failed: 401 access-denied on /.well-known/host-meta"
+ansible_facts:
+  description: Facts set for later tasks.
+  returned: when the RESTCONF root is known
+  type: dict
+  contains:
+    johann_restconf_root:
+      description: The RESTCONF root of the device, so later tasks skip discovery.
+      type: str
+      sample: /restconf
+"""
+
+import asyncio  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
+from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import HTTPX_IMPORT_ERROR  # noqa: E402
+from ansible_collections.johann.monitor.plugins.module_utils._restconf.options import RESTCONF_REQUIRED_TOGETHER  # noqa: E402
+from ansible_collections.johann.monitor.plugins.module_utils._tasks import device_info, device_info_spec  # noqa: E402
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=device_info_spec(), required_together=RESTCONF_REQUIRED_TOGETHER,
+                           supports_check_mode=True)
+    if HTTPX_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("httpx"), exception=str(HTTPX_IMPORT_ERROR))
+    try:
+        result = asyncio.run(device_info(module.params, module.params.get("host") or ""))
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

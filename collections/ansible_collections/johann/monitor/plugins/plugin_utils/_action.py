@@ -1,0 +1,70 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The controller side of every RESTCONF plugin: options from task, inventory and environment.
+
+Each plugin is an action plugin (it runs in the worker process on the
+controller: no module is shipped and no interpreter started per host) with a
+module file of the same name that carries its documentation and argument spec.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import HTTPX_IMPORT_ERROR
+from ansible_collections.johann.monitor.plugins.module_utils._restconf.options import (
+    INVENTORY_VARS,
+    RESTCONF_REQUIRED_TOGETHER,
+)
+
+
+class RestconfAction(ActionBase):
+    """Subclasses set ``ARGUMENT_SPEC`` and implement ``execute(params, task_vars)``."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    ARGUMENT_SPEC: dict[str, Any] = {}
+    EXTRA_INVENTORY_VARS: dict[str, tuple[str, ...]] = {}
+
+    def _inventory_value(self, names: tuple[str, ...], task_vars: dict) -> Any:
+        for name in names:
+            if name in task_vars and task_vars[name] is not None:
+                return self._templar.template(task_vars[name])
+        return None
+
+    def _params(self, task_vars: dict) -> tuple[dict | None, str | None]:
+        args = dict(self._task.args)
+        for option, names in {**INVENTORY_VARS, **self.EXTRA_INVENTORY_VARS}.items():
+            if args.get(option) is None:
+                value = self._inventory_value(names, task_vars)
+                if value is not None:
+                    args[option] = value
+        validator = ArgumentSpecValidator(self.ARGUMENT_SPEC, required_together=RESTCONF_REQUIRED_TOGETHER)
+        result = validator.validate(args)
+        if result.error_messages:
+            return None, "; ".join(result.error_messages)
+        return result.validated_parameters, None
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        if HTTPX_IMPORT_ERROR is not None:
+            raise AnsibleError(f"johann.monitor needs the Python library httpx on the controller: {HTTPX_IMPORT_ERROR}")
+        params, error = self._params(task_vars or {})
+        if error:
+            result.update(failed=True, msg=f"{self._task.action}: {error}")
+            return result
+        try:
+            result.update(self.execute(params, task_vars or {}))
+        except ValueError as exc:
+            result.update(failed=True, msg=f"{self._task.action}: {exc}")
+        return result
+
+    def execute(self, params: dict, task_vars: dict) -> dict:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @staticmethod
+    def run_async(coroutine):
+        return asyncio.run(coroutine)
