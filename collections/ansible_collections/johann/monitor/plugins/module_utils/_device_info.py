@@ -153,8 +153,8 @@ class _Run:
                 modules = await self._modules(client)
             except AuthFailed as exc:
                 return self.finish("auth_failed", str(exc) + AUTH_HINT, client)
-            except TransportError as exc:
-                return self.finish("unreachable", str(exc), client)
+            except TransportError as exc:   # no answer at all: unreachable; after answers: broken
+                return self.finish("error" if client.answered else "unreachable", str(exc), client)
             except RestconfError as exc:
                 return self.finish("error", str(exc), client)
             platform = self._platform(modules)
@@ -183,7 +183,7 @@ class _Run:
         keys: list[str] = []
         for section in platform.sections:
             if section.name in self.sections:
-                keys += [k for k in section.resources if k not in keys]
+                keys += [k for k in section.reads if k not in keys]
         return [platform.resource(k) for k in keys]
 
     async def _read(self, client: RestconfClient, platform: Platform, modules: set[str] | None) -> dict[str, Outcome]:
@@ -211,6 +211,7 @@ class _Run:
                 continue
             mine = [outcomes[k] for k in section.resources]
             status, message = _section_status(mine)
+            mine += [outcomes[k] for k in section.optional]
             value = section.build(raw, ctx) if status != "absent" else None
             self.record[name] = value
             if name == "identity" and value:

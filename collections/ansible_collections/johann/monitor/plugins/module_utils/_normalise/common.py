@@ -34,11 +34,18 @@ class Section:
     """A part of the record, built from the data of some resources.
 
     ``build`` receives ``{resource key: data or None}`` for every resource of
-    the section and returns the section's value.
+    the section and returns the section's value.  ``optional`` resources
+    enrich the section when they answer; their failure does not make the
+    section fail.
     """
     name: str
     resources: tuple[str, ...]
     build: Callable[[dict, dict], Any]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return self.resources + self.optional
 
 
 @dataclass(frozen=True)

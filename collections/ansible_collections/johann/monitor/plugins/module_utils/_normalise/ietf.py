@@ -110,7 +110,7 @@ PLATFORM = Platform(
     detect=lambda modules: "ietf-interfaces" in modules,
     resources=RESOURCES,
     sections=(
-        Section("identity", ("system", "system_state", "hardware"), identity),
+        Section("identity", ("system", "system_state"), identity, optional=("hardware",)),
         Section("config", ("system",), config),
         Section("interfaces", ("interfaces", "interfaces_state"), interfaces),
         Section("environment", ("hardware",), environment),

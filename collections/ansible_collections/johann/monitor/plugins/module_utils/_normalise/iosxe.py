@@ -262,11 +262,28 @@ def licensing(raw: dict, _ctx: dict) -> dict | None:
     }
 
 
+def _native_descriptions(native) -> dict[str, str]:
+    """Descriptions from the configuration, for releases whose oper model lacks them (16.x)."""
+    out = {}
+    for kind, entries in (member(native, "interface") or {}).items():
+        for entry in as_list(entries):
+            if isinstance(entry, dict) and text(entry.get("description")):
+                out[f"{kind.rsplit(':', 1)[-1]}{entry.get('name')}"] = text(entry["description"])
+    return out
+
+
 def interfaces(raw: dict, ctx: dict) -> list | None:
     data = raw.get("interfaces")
     if data is None:
         return None
-    return [ifs.iosxe_interface(i, ctx.get("now")) for i in as_list(member(data, "interface"))]
+    configured = _native_descriptions(raw.get("native"))
+    out = []
+    for entry in as_list(member(data, "interface")):
+        interface = ifs.iosxe_interface(entry, ctx.get("now"))
+        if interface["description"] is None:
+            interface["description"] = configured.get(interface["name"])
+        out.append(interface)
+    return out
 
 
 PLATFORM = Platform(
@@ -274,12 +291,12 @@ PLATFORM = Platform(
     detect=lambda modules: "Cisco-IOS-XE-native" in modules,
     resources=RESOURCES,
     sections=(
-        Section("identity", ("native", "hardware", "components"), identity),
+        Section("identity", ("native", "hardware"), identity, optional=("components",)),
         Section("config", ("native",), config),
-        Section("cpu", ("cpu", "platform"), cpu),
-        Section("memory", ("memory", "platform"), memory),
+        Section("cpu", ("cpu",), cpu, optional=("platform",)),
+        Section("memory", ("memory",), memory, optional=("platform",)),
         Section("storage", ("platform",), storage),
-        Section("interfaces", ("interfaces",), interfaces),
+        Section("interfaces", ("interfaces",), interfaces, optional=("native",)),
         Section("environment", ("environment",), environment),
         Section("neighbors", ("cdp", "lldp"), neighbors),
         Section("arp", ("arp",), arp),

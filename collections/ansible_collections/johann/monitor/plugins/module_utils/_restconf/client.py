@@ -127,6 +127,7 @@ class RestconfClient:
     def __init__(self, settings: ClientSettings, transport: Any = None) -> None:
         self.settings = settings
         self.requests = 0
+        self.answered = False   # the device has sent at least one HTTP reply
         self.root_source: str | None = None
         self._root = settings.root.rstrip("/") if settings.root else None
         self._transport = transport
@@ -232,7 +233,9 @@ class RestconfClient:
         async with self._limit:
             self.requests += 1
             try:
-                return await self._http.request(method, url, **kwargs)
+                response = await self._http.request(method, url, **kwargs)
+                self.answered = True
+                return response
             except httpx.ConnectTimeout:
                 raise RequestTimeout(f"timed out after {self.settings.connect_timeout:g} s connecting to "
                                      f"{self.settings.authority}", url, path) from None
