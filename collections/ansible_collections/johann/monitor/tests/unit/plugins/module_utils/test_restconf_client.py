@@ -1,0 +1,230 @@
+"""The RESTCONF client against httpx.MockTransport: every status and error path."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from ansible_collections.johann.monitor.plugins.module_utils._restconf import errors
+from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import (
+    ClientSettings,
+    RestconfClient,
+    retry_after,
+)
+
+JSON = "application/yang-data+json"
+HOST_META = b"<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'><Link rel='restconf' href='/restconf'/></XRD>"
+
+
+def _error_body(status_tag, message):
+    return json.dumps({"ietf-restconf:errors": {"error": [
+        {"error-type": "application", "error-tag": status_tag, "error-message": message}]}}).encode()
+
+
+def run(handler, coro_fn, **settings):
+    """Run ``coro_fn(client)`` with a client whose requests go to ``handler``; return (result, seen requests)."""
+    seen: list[httpx.Request] = []
+
+    def record(request):
+        seen.append(request)
+        return handler(request)
+
+    async def main():
+        config = dict(host="192.0.2.1", port=443, username="u", password="p", backoff=0.001, **settings)
+        async with RestconfClient(ClientSettings(**config), transport=httpx.MockTransport(record)) as client:
+            return await coro_fn(client), client
+
+    (result, client) = asyncio.run(main())
+    return result, seen, client
+
+
+def meta_then(reply):
+    def handler(request):
+        if request.url.path == "/.well-known/host-meta":
+            return httpx.Response(200, content=HOST_META, headers={"Content-Type": "application/xrd+xml"})
+        return reply(request) if callable(reply) else reply
+    return handler
+
+
+def test_get_decodes_any_json_media_type_and_keeps_useful_headers():
+    for media in (JSON, "application/vnd.yang.data+json", "application/yang.api+json", "application/json; charset=utf-8"):
+        reply = httpx.Response(200, json={"m:x": {"a": "1"}}, headers={"Content-Type": media, "ETag": '"7"'})
+        got, seen, _ = run(meta_then(reply), lambda c: c.get("m:x"))
+        assert got.status == 200 and got.data == {"m:x": {"a": "1"}}
+        assert got.headers["etag"] == '"7"'
+        assert seen[-1].headers["accept"] == JSON
+        assert seen[-1].headers["authorization"].startswith("Basic ")
+
+
+def test_query_parameters_are_encoded_by_the_library():
+    reply = httpx.Response(200, json={"m:x": {}}, headers={"Content-Type": JSON})
+    _, seen, _ = run(meta_then(reply), lambda c: c.get("m:x/interface=Gi1%2F0%2F1", {"fields": "a(b;c)", "depth": 2}))
+    url = seen[-1].url
+    assert url.raw_path.startswith(b"/restconf/data/m:x/interface=Gi1%2F0%2F1?")
+    assert dict(url.params) == {"fields": "a(b;c)", "depth": "2"}
+
+
+def test_204_is_no_data():
+    got, _, _ = run(meta_then(httpx.Response(204)), lambda c: c.get("m:x"))
+    assert (got.status, got.data) == (204, None)
+
+
+@pytest.mark.parametrize("status,cls,tag,text", [
+    (401, errors.AuthFailed, "access-denied", "authentication failed: 401 access-denied"),
+    (403, errors.AuthFailed, "access-denied", "authentication failed: 403"),
+    (404, errors.NotFound, "invalid-value", "not found: 404 invalid-value (uri keypath not found) on m:x"),
+    (409, errors.StatusError, "data-exists", "device error: 409 data-exists"),
+    (500, errors.StatusError, "operation-failed", "device error: 500 operation-failed"),
+])
+def test_error_statuses_raise_typed_errors_with_the_restconf_tag(status, cls, tag, text):
+    message = "uri keypath not found" if status == 404 else "x"
+    reply = httpx.Response(status, content=_error_body(tag, message), headers={"Content-Type": JSON})
+    with pytest.raises(cls) as err:
+        run(meta_then(reply), lambda c: c.get("m:x"), retries=0)
+    assert err.value.status == status and err.value.error_tag == tag
+    assert text in str(err.value)
+
+
+def test_xml_error_body_is_parsed():
+    body = (b'<errors xmlns="urn:ietf:params:xml:ns:yang:ietf-restconf"><error><error-type>protocol</error-type>'
+            b"<error-tag>malformed-message</error-tag><error-message>bad</error-message></error></errors>")
+    reply = httpx.Response(400, content=body, headers={"Content-Type": "application/yang-data+xml"})
+    with pytest.raises(errors.StatusError) as err:
+        run(meta_then(reply), lambda c: c.get("m:x"))
+    assert (err.value.error_tag, err.value.error_message, err.value.error_type) == ("malformed-message", "bad", "protocol")
+
+
+def test_non_restconf_error_body_has_no_tag():
+    reply = httpx.Response(404, content=b"<html><body><h1>Not Found</h1></body></html>", headers={"Content-Type": "text/html"})
+    with pytest.raises(errors.NotFound) as err:
+        run(meta_then(reply), lambda c: c.get("m:x"))
+    assert err.value.error_tag is None and str(err.value) == "not found: 404 on m:x"
+
+
+def test_entity_expansion_in_xml_is_refused():
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+            b'<errors xmlns="urn:ietf:params:xml:ns:yang:ietf-restconf"><error><error-tag>&b;</error-tag></error></errors>')
+    reply = httpx.Response(400, content=bomb, headers={"Content-Type": "application/yang-data+xml"})
+    with pytest.raises(errors.StatusError) as err:
+        run(meta_then(reply), lambda c: c.get("m:x"))
+    assert err.value.error_tag is None
+
+
+def test_busy_is_retried_honouring_retry_after_then_succeeds():
+    replies = iter([httpx.Response(503, headers={"Retry-After": "0"}, content=_error_body("resource-denied", "busy"),),
+                    httpx.Response(429, headers={"Retry-After": "0"}),
+                    httpx.Response(200, json={"m:x": 1}, headers={"Content-Type": JSON})])
+    got, seen, client = run(meta_then(lambda r: next(replies)), lambda c: c.get("m:x"), retries=2)
+    assert got.data == {"m:x": 1} and client.requests == 4   # host-meta + 3 tries
+
+
+def test_busy_gives_up_after_the_retries():
+    reply = httpx.Response(503, headers={"Retry-After": "0"}, content=_error_body("resource-denied", "busy"))
+    with pytest.raises(errors.Busy) as err:
+        run(meta_then(reply), lambda c: c.get("m:x"), retries=1)
+    assert "device busy: 503 resource-denied" in str(err.value)
+
+
+def test_a_retry_after_longer_than_allowed_is_not_waited_for():
+    reply = httpx.Response(503, headers={"Retry-After": "3600"})
+    with pytest.raises(errors.Busy):
+        run(meta_then(reply), lambda c: c.get("m:x"), retries=3, max_retry_after=1)
+
+
+def test_retry_after_parsing():
+    assert retry_after("7", 1.0) == 7.0
+    assert retry_after(None, 1.5) == 1.5
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 2.0) == 0.0   # a date in the past: now
+    assert retry_after("soon", 2.0) == 2.0
+
+
+def test_malformed_json_raises_decode_error():
+    reply = httpx.Response(200, content=b'{"m:x": {"a": ', headers={"Content-Type": JSON})
+    with pytest.raises(errors.DecodeError, match="malformed JSON from the device on m:x"):
+        run(meta_then(reply), lambda c: c.get("m:x"))
+
+
+def test_xml_reply_to_a_json_request_is_a_decode_error():
+    reply = httpx.Response(200, content=b"<x/>", headers={"Content-Type": "application/yang-data+xml"})
+    with pytest.raises(errors.DecodeError, match="application/yang-data\\+xml"):
+        run(meta_then(reply), lambda c: c.get("m:x"))
+
+
+def _raiser(exc):
+    def handler(request):
+        raise exc(request) if exc is not httpx.ConnectError else exc("[Errno 111] Connection refused", request=request)
+    return handler
+
+
+@pytest.mark.parametrize("exc,cls,text", [
+    (httpx.ConnectError, errors.ConnectFailed, "connection refused by 192.0.2.1:443"),
+    (lambda r: httpx.ConnectTimeout("t", request=r), errors.RequestTimeout, "timed out after 5 s connecting to 192.0.2.1:443"),
+    (lambda r: httpx.ReadTimeout("t", request=r), errors.RequestTimeout, "timed out after 10 s reading /.well-known/host-meta"),
+    (lambda r: httpx.RemoteProtocolError("peer closed", request=r), errors.ProtocolFailure, "connection reset or closed"),
+    (lambda r: httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)", request=r),
+     errors.CertificateFailed, "TLS certificate verification failed for 192.0.2.1:443: self-signed certificate;"),
+])
+def test_transport_failures_become_typed_errors(exc, cls, text):
+    handler = _raiser(exc) if exc is httpx.ConnectError else (lambda request: (_ for _ in ()).throw(exc(request)))
+    with pytest.raises(cls) as err:
+        run(handler, lambda c: c.get("m:x"))
+    assert text in str(err.value)
+
+
+def test_refused_connections_are_retried_but_certificate_failures_are_not():
+    refused = lambda r: (_ for _ in ()).throw(httpx.ConnectError("[Errno 111] Connection refused", request=r))  # noqa: E731
+    with pytest.raises(errors.ConnectFailed):
+        _, seen, _ = run(refused, lambda c: c.get("m:x"), retries=2)
+    cert = lambda r: (_ for _ in ()).throw(httpx.ConnectError("CERTIFICATE_VERIFY_FAILED x", request=r))  # noqa: E731
+    counts = {}
+
+    async def count(client):
+        try:
+            await client.get("m:x")
+        except errors.CertificateFailed:
+            counts["requests"] = client.requests
+
+    run(cert, count, retries=3)
+    assert counts["requests"] == 1
+
+
+@pytest.mark.parametrize("xrd,root,source", [
+    (b"<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'><Link rel='author' href='/x'/>"
+     b"<Link rel='restconf' href='/rest/restconf'/></XRD>", "/rest/restconf", "host-meta"),
+    (b"<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'><Link rel='restconf' href='https://d.example/api/rc/'/></XRD>",
+     "/api/rc", "host-meta"),
+    (b"not xml", "/restconf", "default"),
+    (None, "/restconf", "default"),
+])
+def test_root_discovery_picks_the_restconf_link(xrd, root, source):
+    def handler(request):
+        if request.url.path == "/.well-known/host-meta":
+            return httpx.Response(404) if xrd is None else httpx.Response(200, content=xrd)
+        return httpx.Response(200, json={"m:x": 1}, headers={"Content-Type": JSON})
+
+    got, seen, client = run(handler, lambda c: c.get("m:x"))
+    assert seen[-1].url.path == f"{root}/data/m:x"
+    assert client.root_source == source
+
+
+def test_configured_root_skips_discovery_and_the_pool_is_bounded():
+    in_flight = {"now": 0, "max": 0}
+
+    async def slow(request):
+        in_flight["now"] += 1
+        in_flight["max"] = max(in_flight["max"], in_flight["now"])
+        await asyncio.sleep(0.01)
+        in_flight["now"] -= 1
+        return httpx.Response(200, json={"m:x": 1}, headers={"Content-Type": JSON})
+
+    async def many(client):
+        return await asyncio.gather(*(client.get(f"m:x/{i}") for i in range(9)))
+
+    got, seen, client = run(slow, many, root="/custom", max_concurrency=3)
+    assert len(got) == 9 and all(r.url.startswith("https://192.0.2.1/custom/data/") for r in got)
+    assert in_flight["max"] == 3 and client.requests == 9 and client.root_source == "configured"
+
+
+def test_password_is_not_in_the_settings_repr():
+    assert "s3cret" not in repr(ClientSettings(host="h", password="s3cret", client_key="/k"))

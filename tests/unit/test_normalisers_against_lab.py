@@ -1,0 +1,62 @@
+"""Each platform normaliser over what every lab release serves, compared with the lab's truth.
+
+No sockets: the lab's RESTCONF layer answers in-process, the normalisers are pure.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible_collections.johann.monitor.plugins.module_utils._normalise import platforms
+from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import unwrap
+
+from lab import restconf
+from lab.fleet import DeviceSpec, Fleet, build_devices
+from lab.model import Clock
+from lab.profiles import PROFILES
+from lab.truth import device_truth
+
+EPOCH = 1795000000.0
+
+
+def _device(profile: str):
+    fleet = Fleet([DeviceSpec("dut", profile)], seed=3)
+    (device,) = build_devices(fleet, {"username": "u", "password": "p"}, Clock(EPOCH, frozen=True))
+    return device
+
+
+def _raw(device, platform):
+    raw = {}
+    for resource in platform.resources:
+        query = list(resource.params.items())
+        reply = restconf.dispatch(device, restconf.Request("GET", "/restconf/data/" + resource.path, query,
+                                                          restconf.JSON_TYPE), EPOCH)
+        body, _ = restconf.render(reply, restconf.JSON_TYPE)
+        raw[resource.key] = unwrap(json.loads(body)) if reply.status == 200 else None
+    return raw
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_every_release_normalises_to_the_truth(profile):
+    device = _device(profile)
+    truth = device_truth(device, EPOCH)
+    platform = platforms.BY_NAME[truth["platform"]]
+    raw = _raw(device, platform)
+    sections = {s.name: s.build(raw, {"now": None}) for s in platform.sections}
+    ident = sections["identity"]
+    assert (ident["hostname"], ident["serial"], ident["model"]) == ("dut", truth["serial"], truth["model"])
+    assert ident["os_version_full"] == truth["os_version_full"]
+    assert abs(ident["uptime"] - truth["uptime"]) <= 1
+    interfaces = {i["name"]: i for i in sections["interfaces"]}
+    assert set(interfaces) == set(truth["interfaces"])
+    for name, t in truth["interfaces"].items():
+        got = interfaces[name]
+        assert got["counters"]["in_octets"] == t["counters"]["in-octets"]
+        assert got["counters"]["out_octets"] == t["counters"]["out-octets"] % 2 ** got["counter_widths"]["out_octets"]
+        assert got["description"] == t["description"]
+        assert (got["oper_status"] == "up") is t["oper_up"]
+    if platform.name == "iosxe":
+        assert sections["cpu"]["five_seconds"] == truth["cpu"]["five-seconds"]
+        assert sections["memory"]["used_percent"] == pytest.approx(100 * truth["memory_used_fraction"], abs=0.06)
+        assert (sections["licensing"] is None) is (profile == "iosxe-16.12")
+        assert (sections["environment"] is None) is (profile == "iosxe-16.12")
