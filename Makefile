@@ -46,10 +46,12 @@ test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(PY) bench/run.py
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 bench-quick: $(STAMP)
-	$(PY) bench/run.py --quick
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) bench/run.py --quick $(BENCH_ARGS)
 
 clean:
 	-$(PY) -m lab stop

@@ -1,0 +1,76 @@
+"""What the kernel says about a process: memory peak, CPU time, core pinning.
+
+Read from /proc rather than psutil so the bench needs nothing beyond the
+project's own requirements, and so the figures are exactly the kernel's.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def status_kib(pid: int, field: str) -> int:
+    """A ``Vm*`` line of /proc/<pid>/status in KiB (VmHWM is the peak RSS)."""
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(f"{field} not in /proc/{pid}/status")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of the whole process (all threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as handle:
+        text = handle.read()
+    # The command name may hold spaces and parentheses: fields start after the last ')'.
+    fields = text.rsplit(")", 1)[1].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / CLOCK_TICKS
+
+
+def pin(pid: int, core: int) -> None:
+    """Pin a process (every thread) to one core, so its CPU share is one core at most."""
+    subprocess.run(["taskset", "-a", "-cp", str(core), str(pid)], check=True, capture_output=True)
+
+
+def cpu_model() -> str:
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def mem_total_gib() -> float:
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    return 0.0
+
+
+def core_busy_seconds(core: int) -> float:
+    """Time one core spent not idle (any process, interrupts, steal): to see who else used it."""
+    with open("/proc/stat") as handle:
+        for line in handle:
+            if line.startswith(f"cpu{core} "):
+                user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, line.split()[1:9])
+                return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+    raise KeyError(f"cpu{core} not in /proc/stat")
+
+
+def load_average() -> list[float]:
+    with open("/proc/loadavg") as handle:
+        return [float(x) for x in handle.read().split()[:3]]
+
+
+def machine_busy(window_s: float = 3.0) -> float:
+    """Share of all cores busy over a short window: is anything else running?"""
+    cores = range(os.cpu_count() or 1)
+    before = [core_busy_seconds(c) for c in cores]
+    time.sleep(window_s)
+    after = [core_busy_seconds(c) for c in cores]
+    return round(sum(after) - sum(before), 3) / (window_s * len(before))

@@ -1,0 +1,75 @@
+"""Write a benchmark's results: a JSON record and a readable Markdown page.
+
+Every part (lab, netcommon, later the fleet playbooks) returns a plain dict
+and a Markdown section; this module adds what makes figures comparable
+across runs: the date, the machine, the versions.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import ssl
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import procfs, wrk
+
+PACKAGES = ("aiohttp", "uvloop", "httpx", "cryptography", "PyYAML", "ansible-core")
+BUSY_BEFORE = 0.1  # share of both cores used by others just before the bench
+BUSY_LOAD = 2.5  # the bench itself keeps one to two cores busy
+Section = tuple[str, dict, Callable[[dict], list[str]]]
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine() -> dict:
+    return {"cpu_model": procfs.cpu_model(), "nproc": os.cpu_count(), "mem_total_gib": procfs.mem_total_gib(),
+            "kernel": platform.release(), "python": platform.python_version(), "openssl": ssl.OPENSSL_VERSION,
+            "wrk": wrk.version(), "load_average": procfs.load_average(),
+            "packages": {name: _version(name) for name in PACKAGES}}
+
+
+def write(out_dir: Path, name: str, meta: dict, sections: list[Section]) -> tuple[Path, Path]:
+    """``<out_dir>/<YYYY-MM-DD>-<name>.json`` and ``.md``; returns both paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    stem = out_dir / f"{now:%Y-%m-%d}-{name}"
+    record = {"date": now.isoformat(timespec="seconds"), **meta, "machine": machine(),
+              **{key: data for key, data, _ in sections}}
+    json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
+    json_path.write_text(json.dumps(record, indent=2) + "\n")
+    md_path.write_text("\n".join(_page(record, sections)) + "\n")
+    return json_path, md_path
+
+
+def _page(record: dict, sections: list[Section]) -> list[str]:
+    m = record["machine"]
+    packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+    lines = [
+        f"# Benchmark: {record['title']}", "",
+        f"Run {record['date']} with `{record['command']}` ({record['mode']} mode), {record['total_s']:.0f} s in all.",
+        "",
+        "| machine | |", "| --- | --- |",
+        f"| CPU | {m['cpu_model']}, nproc {m['nproc']}, {m['mem_total_gib']} GiB |",
+        f"| CPU busy before the start (3 s) | {record['busy_before']:.0%} of both cores |",
+        f"| load average at the start / at the end | {' '.join(map(str, record['load_average_start']))} / "
+        f"{' '.join(map(str, m['load_average']))} |",
+        f"| kernel / Python | {m['kernel']} / Python {m['python']} |",
+        f"| TLS | {m['openssl']} |",
+        f"| packages | {packages}; {m['wrk']} |",
+        "",
+    ]
+    if record["busy_before"] > BUSY_BEFORE or m["load_average"][0] > BUSY_LOAD:
+        lines += ["**The machine was not idle** (CPU busy before the start, load averages): other work shared "
+                  "the cores, so the figures below may be lower than this machine can do.", ""]
+    for _, data, render in sections:
+        lines += render(data)
+    return lines

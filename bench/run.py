@@ -1,0 +1,115 @@
+"""``make bench`` / ``make bench-quick``: benchmarks of the lab (and, later, of the fleet playbooks).
+
+    .venv/bin/python bench/run.py            # 1000 devices, about 2 minutes on 2 cores
+    .venv/bin/python bench/run.py --quick    # 200 devices, shorter runs, under a minute
+
+Results go to bench/results/<date>-lab[-quick].{md,json}; scratch (lab state,
+wrk and ansible logs) to bench/work/.  Each part is a module with
+``run(...) -> dict`` and ``markdown(dict) -> list[str]``; a new part (e.g.
+fleet playbooks) is one more entry in ``parts``.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` from anywhere
+
+from bench import lab_bench, netcommon_bench, procfs, results  # noqa: E402
+from bench.lab_process import ROOT, RunningLab  # noqa: E402
+
+QUIET = 0.1  # share of the machine's CPU that others may use before a run without skewing it much
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="200 devices and 5 s runs (under 3 minutes)")
+    parser.add_argument("--devices", type=int, help="lab size (default 1000, quick 200)")
+    parser.add_argument("--skip-netcommon", action="store_true", help="leave out the ansible.netcommon interop step")
+    parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                        help="first wait up to this long for the machine to be idle (others' work skews figures)")
+    parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> lab_bench.LabBenchConfig:
+    cfg = lab_bench.QUICK if args.quick else lab_bench.DEFAULT
+    if args.devices:
+        cfg = lab_bench.LabBenchConfig(**{**cfg.__dict__, "devices": args.devices,
+                                          "spread_devices": min(cfg.spread_devices, args.devices)})
+    return cfg
+
+
+def run_lab_parts(args: argparse.Namespace, cfg: lab_bench.LabBenchConfig) -> list[results.Section]:
+    """Everything that needs the lab, on one lab started here and stopped even on errors."""
+    work = args.work_dir / "lab-bench"
+    work.mkdir(parents=True, exist_ok=True)
+    sections: list[results.Section] = []
+    with RunningLab(count=cfg.devices, work_dir=work) as lab:
+        print(f"lab: {lab.startup.ready_line if lab.startup else ''}", flush=True)
+        data = lab_bench.run(lab, cfg, work)
+        sections.append(("lab", data, lab_bench.markdown))
+        print(f"lab: {_summary(data)}", flush=True)
+        if not args.skip_netcommon:
+            nc = netcommon_bench.run(lab, work)
+            sections.append(("netcommon", nc, netcommon_bench.markdown))
+            print(f"netcommon: {'pass' if nc['passed'] else 'FAIL'} in {nc['wall_s']} s; "
+                  f"wrong CA rejected: {nc['wrong_ca_rejected']}", flush=True)
+    return sections
+
+
+def _summary(data: dict) -> str:
+    small, big = data["wrk_small"], data["wrk_big"]
+    rates = (f"small {small['wrk']['requests_per_s']:.0f}/s, big {big['wrk']['requests_per_s']:.0f}/s (wrk); "
+             if "wrk" in small else "wrk skipped; ")
+    return (f"{data['sweep']['answered']}/{data['sweep']['devices']} answered; {rates}"
+            + ", ".join(f"spread {sp['requests_per_s']:.0f}/s ({name})" for name, sp in data["spread"].items()))
+
+
+def _failed(sections: list[results.Section]) -> list[str]:
+    failed = []
+    for key, data, _ in sections:
+        for name, ok in data.get("checks", {}).items():
+            if not ok and not name.startswith("small_gets_at_least"):  # a target, reported not enforced
+                failed.append(f"{key}: {name}")
+        if key == "netcommon" and not (data["passed"] and data["wrong_ca_rejected"]):
+            failed.append("netcommon interop")
+    return failed
+
+
+def wait_quiet(limit_s: float) -> float:
+    """The machine's busy share just before the bench, after waiting (bounded) for it to drop."""
+    deadline = time.monotonic() + limit_s
+    busy = procfs.machine_busy()
+    while busy > QUIET and time.monotonic() < deadline:
+        print(f"the machine is {busy:.0%} busy; waiting for it to be quiet", flush=True)
+        time.sleep(10)
+        busy = procfs.machine_busy()
+    return busy
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    cfg = _config(args)
+    busy = wait_quiet(args.wait_quiet)
+    started, load_start = time.monotonic(), procfs.load_average()
+    sections = run_lab_parts(args, cfg)
+    command = "bench/run.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    meta = {"title": f"the lab ({cfg.devices} devices) and netcommon interop", "command": command.strip(),
+            "mode": "quick" if args.quick else "default", "total_s": round(time.monotonic() - started, 1),
+            "load_average_start": load_start, "busy_before": round(busy, 3)}
+    json_path, md_path = results.write(args.results_dir, "lab-quick" if args.quick else "lab", meta, sections)
+    print(f"results: {md_path} and {json_path.name}")
+    failed = _failed(sections)
+    if failed:
+        print("FAILED: " + ", ".join(failed), file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
