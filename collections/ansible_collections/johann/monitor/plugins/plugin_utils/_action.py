@@ -44,8 +44,13 @@ class RestconfAction(ActionBase):
                     args[option] = value
         validator = ArgumentSpecValidator(self.ARGUMENT_SPEC, required_together=RESTCONF_REQUIRED_TOGETHER)
         result = validator.validate(args)
-        if result.error_messages:
-            return None, "; ".join(result.error_messages)
+        messages = [m for e, m in zip(result.errors, result.error_messages, strict=True)
+                    if type(e).__name__ != "UnsupportedError"]
+        if result._unsupported_parameters:
+            messages.insert(0, f"unsupported parameters: {', '.join(sorted(result._unsupported_parameters))}; "
+                               f"supported: {', '.join(sorted(self.ARGUMENT_SPEC))}")
+        if messages:
+            return None, "; ".join(messages)
         return result.validated_parameters, None
 
     def run(self, tmp=None, task_vars=None):
