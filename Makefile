@@ -7,12 +7,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test lint bench bench-quick lab-start lab-stop lab-status clean
+.PHONY: help venv demo test lint sanity bench bench-quick lab-start lab-stop lab-status clean
 
 help:
 	@echo "make demo    start the simulated lab and show it is ready"
 	@echo "make test    lint + every test (unit, lab, integration)"
-	@echo "make lint    static checks"
+	@echo "make lint    static checks (ruff, compileall, ansible-test sanity)"
+	@echo "make sanity  ansible-test sanity for the collection only"
 	@echo "make bench   benchmarks (lab throughput over TLS; netcommon interop)"
 	@echo "make lab-stop / lab-status"
 
@@ -40,7 +41,24 @@ demo: lab-start
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m compileall -q lab tests $(wildcard bench)
+	$(PY) -m compileall -q lab tests tools $(wildcard bench)
+	@$(MAKE) --no-print-directory sanity
+
+# ansible-test sanity over the collection, every test, with no ignore file.
+# --venv: each test's pinned tools go in their own virtual environment under
+# ~/.ansible/test/venv (kept between runs), not in .venv. ansible-test bootstraps
+# pip in them with a get-pip script from a host that is not reachable here; it uses
+# a cached copy first, and tools/ansible_test_getpip.py writes that copy (ensurepip,
+# then pip install from the package index).
+COLLECTION := collections/ansible_collections/johann/monitor
+SANITY_ARGS ?=
+
+sanity: $(STAMP)
+	@if [ -n "$$(find $(COLLECTION)/tests/sanity -name 'ignore-*.txt' -size +0c 2>/dev/null)" ]; then \
+		echo "$(COLLECTION)/tests/sanity/ignore-*.txt must stay empty: fix the finding instead"; exit 1; fi
+	$(PY) tools/ansible_test_getpip.py
+	cd $(COLLECTION) && $(CURDIR)/$(VENV)/bin/ansible-test sanity --venv \
+		--python "$$($(CURDIR)/$(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')" $(SANITY_ARGS)
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)

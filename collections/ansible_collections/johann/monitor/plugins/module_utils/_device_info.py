@@ -113,8 +113,8 @@ async def probe_modules(client: RestconfClient) -> set[str]:
         except NotFound:
             if first.error_tag is None:   # the web server answered, not RESTCONF
                 raise RestconfDisabled(f"RESTCONF not enabled: {first.status} on {await client.root()} "
-                                    "(the HTTPS server answered but RESTCONF did not; enable `restconf` "
-                                    "on the device)", first.url, first.path) from None
+                                       "(the HTTPS server answered but RESTCONF did not; enable `restconf` "
+                                       "on the device)", first.url, first.path) from None
             raise
     return _module_names(unwrap(reply.data))
 

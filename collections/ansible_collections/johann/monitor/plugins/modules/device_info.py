@@ -19,7 +19,7 @@ description:
   - A failing device does not fail the task unless O(fail_on_error=true), so one bad device
     never stops a fleet run.
   - Runs on the controller as an action plugin; one task reads one device.
-author: johann.monitor contributors
+author: johann.monitor contributors (!UNKNOWN)
 options:
   gather:
     description:

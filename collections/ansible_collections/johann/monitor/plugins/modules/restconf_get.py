@@ -12,7 +12,7 @@ description:
     JSON, the HTTP status and the useful headers.
   - A missing instance (404) returns RV(absent=true) instead of failing, unless O(fail_on_missing).
   - Runs on the controller as an action plugin.
-author: johann.monitor contributors
+author: johann.monitor contributors (!UNKNOWN)
 options:
   path:
     description:

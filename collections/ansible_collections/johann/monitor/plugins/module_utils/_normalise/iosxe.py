@@ -251,7 +251,7 @@ def licensing(raw: dict, _ctx: dict) -> dict | None:
         "enabled": member(data, "state", "smart-enabled"),
         "transport": (text(transport.get("transport-type")) or "").replace("transport-type-", "") or None,
         "cslu_url": text(member(transport, "url-settings", "url-cslu")) or text(member(transport, "transport-cslu",
-                                                                                          "url-cslu")),
+                                                                                       "url-cslu")),
         "udi": {"pid": text(udi.get("pid")), "serial": text(udi.get("sn"))},
         "usage": [{"name": text(u.get("name")), "description": text(u.get("description")),
                    "count": to_int(u.get("count")), "status": text(u.get("status")),
