@@ -10,7 +10,7 @@ from ansible_collections.johann.monitor.plugins.plugin_utils._action import Rest
 
 class ActionModule(RestconfAction):
     ARGUMENT_SPEC = device_info_spec()
-    EXTRA_INVENTORY_VARS = {"platform": ("johann_platform",)}
+    EXTRA_INVENTORY_VARS = {"platform": ("johann_platform",), "thresholds": ("johann_thresholds",)}
 
     def execute(self, params: dict, task_vars: dict) -> dict:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import evaluate, merge_thresholds
 from ansible_collections.johann.monitor.plugins.module_utils._device_info import collect
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import MASK
 from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import RestconfClient
@@ -25,6 +26,7 @@ def device_info_spec() -> dict[str, Any]:
         gather={"type": "list", "elements": "str", "default": ["all"]},
         platform={"type": "str", "choices": ["iosxe", "ietf"]},
         fail_on_error={"type": "bool", "default": False},
+        thresholds={"type": "dict"},
     )
     return spec
 
@@ -43,8 +45,22 @@ def restconf_get_spec() -> dict[str, Any]:
     return spec
 
 
+def report_spec() -> dict[str, Any]:
+    return {
+        "hosts": {"type": "list", "elements": "str"},
+        "result_var": {"type": "str", "default": "johann_device"},
+        "fleet_json": {"type": "path"},
+        "output_dir": {"type": "path"},
+        "templates_dir": {"type": "path"},
+        "thresholds": {"type": "dict"},
+        "title": {"type": "str", "default": "johann.monitor"},
+    }
+
+
 async def device_info(params: dict, label: str) -> dict:
+    thresholds = merge_thresholds(params.get("thresholds"))   # ThresholdError is a ValueError: bad parameter
     record = await collect(settings_from(params), params["gather"], params.get("platform"), label)
+    record["alerts"] = evaluate(record, thresholds)
     result: dict[str, Any] = {"changed": False, "device": record, "status": record["status"]}
     if record.get("restconf_root"):
         result["ansible_facts"] = {"johann_restconf_root": record["restconf_root"]}

@@ -38,6 +38,15 @@ options:
     description: Fail the task when the device's status is not ok.
     type: bool
     default: false
+  thresholds:
+    description:
+      - Levels at which readings raise alerts in RV(device.alerts), overriding the defaults per name and level.
+      - C(cpu_percent) (5-minute load; default warning 80, critical 95), C(memory_percent) (85, 95),
+        C(storage_percent) (85, 95), C(temperature_celsius) (60, 75, for sensors the device gives
+        no thresholds for: above its own high-normal level a sensor warns, at high-critical it is critical), C(interface_error_ratio) (input errors per input
+        packet; 0.0001, 0.01; never for fewer than 10 errors).
+      - Defaults to the inventory variable C(johann_thresholds).
+    type: dict
 extends_documentation_fragment:
   - johann.monitor.restconf
 attributes:
@@ -226,6 +235,12 @@ device:
                           "status": "in-use", "enforcement": "subscription"}],
                "policy": "Cisco default", "last_report": "2026-11-20T10:51:05.000Z",
                "next_report": "2026-12-20T10:51:05.000Z"}
+    alerts:
+      description: Readings over the thresholds, critical first.
+      type: list
+      elements: dict
+      sample: [{"kind": "environment", "level": "warning", "subject": "Temp: Inlet",
+                "message": "Temp: Inlet: 49.0°C, state Warning"}]
     sections:
       description: For every section, its status (ok, absent, error, skipped), message, duration and the paths read.
       type: dict

@@ -1,0 +1,78 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of johann.monitor.report (documentation: plugins/modules/report.py)."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import ThresholdError, merge_thresholds
+from ansible_collections.johann.monitor.plugins.module_utils._tasks import report_spec
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import load_fleet_json, render_report
+
+COLLECTION_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "report"
+ARGUMENT_SPEC = report_spec()
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        validated = ArgumentSpecValidator(ARGUMENT_SPEC, mutually_exclusive=[["hosts", "fleet_json"]]).validate(
+            dict(self._task.args))
+        if validated.error_messages:
+            return dict(result, failed=True, msg="johann.monitor.report: " + "; ".join(validated.error_messages))
+        try:
+            result.update(self._render(validated.validated_parameters, task_vars))
+        except (ValueError, OSError) as exc:
+            result.update(failed=True, msg=f"johann.monitor.report: {exc}")
+        return result
+
+    def _var(self, name: str, task_vars: dict):
+        return self._templar.template(task_vars[name]) if task_vars.get(name) is not None else None
+
+    def _template_dirs(self, params: dict, project: Path) -> list[Path]:
+        """The user's templates first (they may override only some pages), then the defaults."""
+        dirs = []
+        if params.get("templates_dir"):
+            user = Path(params["templates_dir"])
+            if not user.is_dir():
+                raise ValueError(f"templates_dir {user} is not a directory")
+            dirs.append(user)
+        dirs += [d for d in (COLLECTION_TEMPLATES, project / "reports" / "templates") if (d / "base.html").is_file()]
+        if not any((d / "base.html").is_file() for d in dirs):
+            raise ValueError("no report templates found: give templates_dir (a directory with base.html, "
+                             "index.html, device.html, stats.html and licensing.html)")
+        return dirs
+
+    def _records(self, params: dict, task_vars: dict) -> tuple[dict, dict]:
+        if params.get("fleet_json"):
+            stored = load_fleet_json(Path(params["fleet_json"]))
+            return stored["devices"], stored
+        hostvars = task_vars["hostvars"]
+        hosts = params.get("hosts") or task_vars.get("ansible_play_hosts_all") or []
+        records = {}
+        for host in hosts:
+            result = hostvars.raw_get(host).get(params["result_var"]) if host in hostvars else None
+            records[host] = result.get("device") if isinstance(result, dict) else None
+        return records, {}
+
+    def _render(self, params: dict, task_vars: dict) -> dict:
+        project = Path(task_vars.get("playbook_dir") or ".").resolve().parent
+        records, stored = self._records(params, task_vars)
+        overrides = params.get("thresholds") or self._var("johann_thresholds", task_vars) or {}
+        try:
+            thresholds = merge_thresholds(overrides or stored.get("thresholds"))
+        except ThresholdError as exc:
+            raise ValueError(str(exc)) from None
+        output = Path(params.get("output_dir") or self._var("johann_report_dir", task_vars)
+                      or project / "reports" / "out")
+        generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        title = params["title"] if "title" in self._task.args else stored.get("title", params["title"])
+        summary = render_report(records, output, self._template_dirs(params, project), thresholds, title, generated)
+        return dict(summary, changed=True)

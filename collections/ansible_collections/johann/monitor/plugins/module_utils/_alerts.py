@@ -1,0 +1,130 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Thresholds: which readings of a device record call for attention.
+
+Pure functions over a device record. ``device_info`` attaches the alerts to
+the record it returns; the report evaluates the same function again with its
+own thresholds, so both agree when they are given the same ones.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
+    "cpu_percent": {"warning": 80.0, "critical": 95.0},          # 5-minute average
+    "memory_percent": {"warning": 85.0, "critical": 95.0},       # processor pool used
+    "storage_percent": {"warning": 85.0, "critical": 95.0},      # any partition used
+    "temperature_celsius": {"warning": 60.0, "critical": 75.0},  # sensors without thresholds of their own
+    "interface_error_ratio": {"warning": 0.0001, "critical": 0.01},  # input errors per input packet since reset
+}
+MIN_ERRORS = 10   # fewer errors than this never alert, whatever the ratio
+
+
+class ThresholdError(ValueError):
+    """Thresholds that cannot be used, with what to fix."""
+
+
+def merge_thresholds(overrides: dict | None) -> dict[str, dict[str, float]]:
+    """Defaults with the user's overrides; refuses unknown names and non-numbers."""
+    merged = {name: dict(levels) for name, levels in DEFAULT_THRESHOLDS.items()}
+    for name, levels in (overrides or {}).items():
+        if name not in merged:
+            raise ThresholdError(f"unknown threshold {name!r}; known: {', '.join(DEFAULT_THRESHOLDS)}")
+        if not isinstance(levels, dict):
+            raise ThresholdError(f"threshold {name} must be a mapping of warning/critical levels")
+        for level, value in levels.items():
+            if level not in ("warning", "critical"):
+                raise ThresholdError(f"threshold {name}: level {level!r} is not warning or critical")
+            try:
+                merged[name][level] = float(value)
+            except (TypeError, ValueError):
+                raise ThresholdError(f"threshold {name}.{level} must be a number, not {value!r}") from None
+    return merged
+
+
+def _level(value: float | None, levels: dict[str, float]) -> str | None:
+    if value is None:
+        return None
+    if value >= levels["critical"]:
+        return "critical"
+    if value >= levels["warning"]:
+        return "warning"
+    return None
+
+
+def _alert(kind: str, level: str, message: str, subject: str | None = None) -> dict[str, Any]:
+    return {"kind": kind, "level": level, "subject": subject, "message": message}
+
+
+def _cpu(record: dict, t: dict) -> list[dict]:
+    cpu = record.get("cpu") or {}
+    value = cpu.get("five_minutes") if cpu.get("five_minutes") is not None else cpu.get("one_minute")
+    level = _level(value, t["cpu_percent"])
+    return [_alert("cpu", level, f"CPU {value}% over 5 minutes (threshold {t['cpu_percent'][level]:g}%)")] \
+        if level else []
+
+
+def _memory(record: dict, t: dict) -> list[dict]:
+    value = (record.get("memory") or {}).get("used_percent")
+    level = _level(value, t["memory_percent"])
+    return [_alert("memory", level, f"memory {value}% used (threshold {t['memory_percent'][level]:g}%)")] \
+        if level else []
+
+
+def _storage(record: dict, t: dict) -> list[dict]:
+    out = []
+    for part in (record.get("storage") or {}).get("partitions") or []:
+        level = _level(part.get("used_percent"), t["storage_percent"])
+        if level:
+            out.append(_alert("storage", level, f"{part['name']} {part['used_percent']}% full", part.get("name")))
+    return out
+
+
+def _sensor(sensor: dict, t: dict) -> dict | None:
+    reading, own = sensor.get("reading"), sensor.get("thresholds") or {}
+    levels = dict(t["temperature_celsius"])
+    if own.get("high_normal") is not None and own.get("high_critical") is not None:
+        # the device knows its sensor (an inlet is not a hotspot): its own levels win
+        levels = {"warning": own["high_normal"] + 1e-9, "critical": own["high_critical"]}
+    level = _level(reading, levels) if sensor.get("kind") == "temperature" else None
+    if level is None and sensor.get("alert"):
+        level = "warning"
+    if level is None:
+        return None
+    unit = "°C" if sensor.get("kind") == "temperature" else f" {sensor.get('unit') or ''}".rstrip()
+    state = f", state {sensor['state']}" if sensor.get("state") else ""
+    return _alert("environment", level, f"{sensor.get('name')}: {reading}{unit}{state}", sensor.get("name"))
+
+
+def _environment(record: dict, t: dict) -> list[dict]:
+    return [a for a in (_sensor(s, t) for s in record.get("environment") or []) if a]
+
+
+def error_ratio(interface: dict) -> float | None:
+    counters = interface.get("counters") or {}
+    errors = counters.get("in_errors")
+    packets = sum(counters.get(k) or 0 for k in ("in_unicast_pkts", "in_multicast_pkts", "in_broadcast_pkts"))
+    if errors is None or errors < MIN_ERRORS or not packets:
+        return None
+    return errors / packets
+
+
+def _interfaces(record: dict, t: dict) -> list[dict]:
+    out = []
+    for interface in record.get("interfaces") or []:
+        ratio = error_ratio(interface)
+        level = _level(ratio, t["interface_error_ratio"])
+        if level:
+            errors = interface["counters"]["in_errors"]
+            out.append(_alert("interface_errors", level,
+                              f"{interface['name']}: {errors} input errors ({ratio:.3%} of packets)",
+                              interface["name"]))
+    return out
+
+
+def evaluate(record: dict, thresholds: dict[str, dict[str, float]] | None = None) -> list[dict]:
+    """Every alert of a device record, critical first."""
+    t = thresholds or DEFAULT_THRESHOLDS
+    alerts = _cpu(record, t) + _memory(record, t) + _storage(record, t) + _environment(record, t) \
+        + _interfaces(record, t)
+    return sorted(alerts, key=lambda a: a["level"] != "critical")

@@ -1,0 +1,156 @@
+#!/usr/bin/python
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: report
+short_description: Render the static HTML report of a fleet from device_info records
+version_added: 0.1.0
+description:
+  - Takes the C(johann.monitor.device_info) results of the play's hosts (or the records stored in an
+    earlier report's C(fleet.json)) and writes a self-contained static report into O(output_dir)
+    (C(index.html) fleet overview, C(devices/<host>.html), C(stats.html), C(licensing.html)) plus
+    the exports C(devices.csv), C(interfaces.csv) and C(fleet.json).
+  - Pages open from C(file://), from an AWX artifact or behind any web server; they fetch nothing
+    from the network, and their Content-Security-Policy allows only the report's own script.
+  - Rendered with Jinja2, autoescape on and undefined variables as errors; device-provided strings
+    are shown as text, never run. Every file is written to a temporary file and renamed into place,
+    so an interrupted run never leaves half a page; pages of devices no longer in the report are removed.
+  - Runs on the controller as an action plugin; use it once per run (C(run_once) and C(delegate_to=localhost)).
+author: johann.monitor contributors (!UNKNOWN)
+options:
+  hosts:
+    description:
+      - Hosts whose results to include. Defaults to the play's hosts (C(ansible_play_hosts_all)).
+      - A host without a result is listed as having no record.
+    type: list
+    elements: str
+  result_var:
+    description: The variable the C(device_info) results were registered as.
+    type: str
+    default: johann_device
+  fleet_json:
+    description:
+      - Render from the records stored in this C(fleet.json) instead of this run's results (re-render without polling).
+      - Its thresholds and title are used unless O(thresholds) or O(title) are given.
+    type: path
+  output_dir:
+    description:
+      - Directory of the report. Defaults to the variable C(johann_report_dir), else C(reports/out)
+        beside the playbook's directory.
+    type: path
+  templates_dir:
+    description:
+      - Your own Jinja2 templates. A template found there replaces the default of the same name
+        (C(base.html), C(index.html), C(device.html), C(stats.html), C(licensing.html), C(partials/...));
+        the others come from the defaults.
+    type: path
+  thresholds:
+    description:
+      - Alert levels, as for P(johann.monitor.device_info#module:thresholds). Defaults to the
+        variable C(johann_thresholds), else the built-in levels.
+    type: dict
+  title:
+    description: Title of the pages.
+    type: str
+    default: johann.monitor
+attributes:
+  check_mode:
+    support: none
+    description: Writes the report files even in check mode.
+  diff_mode:
+    support: none
+    description: No diff.
+seealso:
+  - module: johann.monitor.device_info
+"""
+
+EXAMPLES = r"""
+- name: Monitor
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Read the device
+      johann.monitor.device_info:
+      register: johann_device
+
+    - name: Write the report
+      johann.monitor.report:
+        output_dir: /srv/www/network
+      run_once: true
+      delegate_to: localhost
+
+- name: Render again from stored records, with other thresholds
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Render
+      johann.monitor.report:
+        fleet_json: /srv/www/network/fleet.json
+        output_dir: /srv/www/network
+        thresholds:
+          cpu_percent: {warning: 60, critical: 90}
+"""
+
+RETURN = r"""
+path:
+  description: The index page.
+  returned: success
+  type: str
+  sample: /srv/www/network/index.html
+output_dir:
+  description: The report's directory.
+  returned: success
+  type: str
+  sample: /srv/www/network
+devices:
+  description: Devices in the report.
+  returned: success
+  type: int
+  sample: 27
+statuses:
+  description: Devices per status (ok, degraded, auth_failed, unreachable, error, missing).
+  returned: success
+  type: dict
+  sample: {"ok": 22, "degraded": 1, "auth_failed": 1, "unreachable": 2, "error": 1, "missing": 0}
+alerting:
+  description: The alerts of every device that has any.
+  returned: success
+  type: dict
+  sample: {"c9300-hot": [{"kind": "cpu", "level": "critical", "subject": null,
+                          "message": "CPU 95% over 5 minutes (threshold 95%)"}]}
+not_ok:
+  description: Every device whose status is not ok, with its cause.
+  returned: success
+  type: dict
+  sample: {"c9300-badpass": "auth_failed: authentication failed: 401 access-denied on /.well-known/host-meta"}
+stale_pages_removed:
+  description: Pages of devices that were no longer in the report and were removed.
+  returned: success
+  type: int
+  sample: 0
+render_seconds:
+  description: Seconds spent rendering and writing.
+  returned: success
+  type: float
+  sample: 0.8
+msg:
+  description: What went wrong.
+  returned: failure
+  type: str
+  sample: "johann.monitor.report: cannot read stored records from reports/out/fleet.json: ..."
+"""
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.johann.monitor.plugins.module_utils._tasks import report_spec  # noqa: E402
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=report_spec(), mutually_exclusive=[["hosts", "fleet_json"]])
+    module.fail_json(msg="johann.monitor.report runs on the controller as an action plugin; it reads the "
+                         "play's results from the controller and cannot run as a module on a managed node")
+
+
+if __name__ == "__main__":
+    main()

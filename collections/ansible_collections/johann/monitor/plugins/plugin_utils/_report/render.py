@@ -1,0 +1,60 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The whole report: records in, pages and exports out, a summary back."""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import view, writer
+
+FLEET_SCHEMA = 1
+
+
+def load_fleet_json(path: Path) -> dict[str, Any]:
+    """Records and settings of an earlier report, to render it again without polling."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read stored records from {path}: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("devices"), dict):
+        raise ValueError(f"{path} is not a johann.monitor fleet.json (no 'devices' mapping)")
+    return data
+
+
+def render_report(records: dict[str, dict | None], output_dir: Path, template_dirs: list[Path],
+                  thresholds: dict, title: str, generated_at: str) -> dict[str, Any]:
+    """Write index, device pages, statistics, licensing and exports; return counts and paths."""
+    started = time.monotonic()
+    devices = sorted((view.device_view(host, rec, thresholds) for host, rec in records.items()),
+                     key=lambda d: d["host"])
+    fleet = view.fleet_view(devices)
+    env = writer.environment(template_dirs)
+    script, script_hash = writer.script_and_hash(env)
+    common = {"title": title, "generated_at": generated_at, "fleet": fleet, "script": script,
+              "script_hash": script_hash}
+    device_template = env.get_template("device.html")
+    pages_dir = output_dir / "devices"
+    for d in devices:
+        writer.write_atomic(pages_dir / d["page"], device_template.render(d=d, root="../", **common))
+    stale = writer.remove_stale_pages(pages_dir, {d["page"] for d in devices})
+    for name in ("stats.html", "licensing.html"):
+        writer.write_atomic(output_dir / name, env.get_template(name).render(devices=devices, root="", **common))
+    writer.write_atomic(output_dir / "devices.csv", writer.devices_csv(devices))
+    writer.write_atomic(output_dir / "interfaces.csv", writer.interfaces_csv(devices))
+    writer.write_atomic(output_dir / "fleet.json", json.dumps(
+        {"schema": FLEET_SCHEMA, "title": title, "generated_at": generated_at, "thresholds": thresholds,
+         "devices": {d["host"]: d["record"] for d in devices}}, indent=1, sort_keys=True, ensure_ascii=False))
+    index = output_dir / "index.html"
+    writer.write_atomic(index, env.get_template("index.html").render(devices=devices, root="", **common))
+    statuses = Counter(d["status"] for d in devices)
+    return {
+        "path": str(index), "output_dir": str(output_dir), "devices": len(devices),
+        "statuses": {s: statuses.get(s, 0) for s in (*view.STATUSES, "missing")},
+        "alerting": {d["host"]: d["alerts"] for d in devices if d["alerts"]},
+        "not_ok": {d["host"]: f"{d['status']}: {d['message']}" for d in devices if d["status"] != "ok"},
+        "stale_pages_removed": stale, "render_seconds": round(time.monotonic() - started, 3),
+    }

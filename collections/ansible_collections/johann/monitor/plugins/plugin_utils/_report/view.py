@@ -1,0 +1,123 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Device records → what the report pages show. Pure: no I/O, no templates."""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from typing import Any
+
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import evaluate
+
+STATUSES = ("ok", "degraded", "auth_failed", "unreachable", "error")
+STATUS_LABELS = {"ok": "OK", "degraded": "Degraded", "auth_failed": "Auth failed", "unreachable": "Unreachable",
+                 "error": "Error", "missing": "No record"}
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
+
+
+def page_name(host: str) -> str:
+    """A file name for a device page that no host name can turn into a path or a clash."""
+    if _SAFE.match(host) and not host.endswith(".") and host.lower() not in ("index", "stats", "licensing"):
+        return f"{host}.html"
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", host)[:60].strip("._") or "device"
+    return f"{slug}-{hashlib.sha256(host.encode()).hexdigest()[:10]}.html"
+
+
+def duration(seconds: int | float | None) -> str | None:
+    """``3d 4h``, ``5h 12m``, ``12m 3s``: uptime the way engineers read it."""
+    if seconds is None:
+        return None
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s"
+
+
+def utc(text: str | None) -> str | None:
+    """``2026-11-29T10:51:05.708Z`` → ``2026-11-29 10:51:05 UTC``."""
+    if not text:
+        return None
+    return text.replace("T", " ")[:19] + " UTC"
+
+
+def interface_class(interface: dict) -> str:
+    """johann's colours: up (green), admin down (orange), down (red)."""
+    if interface.get("admin_status") == "down":
+        return "admin-down"
+    if interface.get("oper_status") == "up":
+        return "up"
+    return "down"
+
+
+def _interface_counts(interfaces: list[dict]) -> dict[str, int]:
+    counts = Counter(interface_class(i) for i in interfaces)
+    return {"up": counts["up"], "down": counts["down"], "admin_down": counts["admin-down"], "total": len(interfaces)}
+
+
+def _get(record: dict, section: str, key: str) -> Any:
+    return (record.get(section) or {}).get(key)
+
+
+def _sensor_levels(alerts: list[dict]) -> dict[str, str]:
+    levels: dict[str, str] = {}
+    for alert in alerts:   # critical first, so the worst level of a sensor wins
+        if alert["kind"] == "environment":
+            levels.setdefault(alert["subject"], alert["level"])
+    return levels
+
+
+def device_view(host: str, record: dict | None, thresholds: dict) -> dict[str, Any]:
+    """One row of the fleet table and the header of the device page."""
+    if record is None:
+        return {"host": host, "status": "missing", "status_label": STATUS_LABELS["missing"], "record": None,
+                "message": "no device_info result for this host in this run", "page": page_name(host),
+                "alerts": [], "sensor_levels": {}, "interfaces": {"up": 0, "down": 0, "admin_down": 0, "total": 0}}
+    status = record.get("status") or "error"
+    alerts = evaluate(record, thresholds) if status in ("ok", "degraded") else []
+    interfaces = record.get("interfaces") or []
+    return {
+        "host": host, "record": record, "status": status, "status_label": STATUS_LABELS.get(status, status),
+        "message": record.get("message"), "page": page_name(host),
+        "hostname": _get(record, "identity", "hostname"), "address": record.get("address"),
+        "platform": record.get("platform"), "model": _get(record, "identity", "model"),
+        "version": _get(record, "identity", "os_version_full") or _get(record, "identity", "os_version"),
+        "serial": _get(record, "identity", "serial"), "uptime": _get(record, "identity", "uptime"),
+        "uptime_text": duration(_get(record, "identity", "uptime")),
+        "cpu": _get(record, "cpu", "five_minutes"), "memory": _get(record, "memory", "used_percent"),
+        "memory_status": _get(record, "memory", "status"),
+        "interfaces": _interface_counts(interfaces), "alerts": alerts,
+        "alert_level": alerts[0]["level"] if alerts else None,
+        "sensor_levels": _sensor_levels(alerts),
+        "polled_at": utc(record.get("polled_at")), "duration": record.get("duration"),
+        "iox": _get(record, "config", "iox"),
+    }
+
+
+def fleet_view(devices: list[dict]) -> dict[str, Any]:
+    """Tiles and chart data over the whole fleet."""
+    statuses = Counter(d["status"] for d in devices)
+    answered = [d for d in devices if d.get("record") and d["status"] in ("ok", "degraded")]
+    oper = Counter()
+    for d in answered:
+        for name, count in d["interfaces"].items():
+            if name != "total":
+                oper[name] += count
+    return {
+        "total": len(devices),
+        "statuses": [(s, STATUS_LABELS[s], statuses.get(s, 0)) for s in (*STATUSES, "missing") if
+                     s != "missing" or statuses.get(s)],
+        "alerting": sum(1 for d in devices if d["alerts"]),
+        "versions": Counter(d["version"] or "unknown" for d in answered).most_common(),
+        "models": Counter(d["model"] or "unknown" for d in answered).most_common(),
+        "memory_health": Counter(d["memory_status"] or "unknown" for d in answered).most_common(),
+        "interface_status": [("up", oper["up"]), ("down", oper["down"]), ("admin down", oper["admin_down"])],
+        "iox": Counter("IOx on" if d["iox"] else "IOx off" if d["iox"] is False else "unknown"
+                       for d in answered).most_common(),
+        "by_status": [(STATUS_LABELS[s], statuses.get(s, 0)) for s in STATUSES if statuses.get(s)],
+    }

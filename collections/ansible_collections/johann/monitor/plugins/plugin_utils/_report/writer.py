@@ -1,0 +1,137 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Render the report with Jinja2 and write it atomically.
+
+Autoescape is on and undefined variables are errors: device strings are
+hostile input, and a template mistake must fail the run, not print blanks.
+Every file is written to a temporary name in its directory and renamed into
+place, so a crash never leaves half a page; the index is written last.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import charts, view
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Blank(dict):
+    """Stands for a section the device did not give: every key reads as None."""
+
+    def __missing__(self, key):
+        return None
+
+
+def _number(value) -> str:
+    return "—" if value is None else f"{value:,}".replace(",", "\u202f")
+
+
+def _human(value, units: tuple[str, ...], base: int) -> str:
+    if value is None:
+        return "—"
+    amount, unit = float(value), units[0]
+    for unit in units:
+        if abs(amount) < base or unit == units[-1]:
+            break
+        amount /= base
+    return f"{amount:.0f} {unit}" if unit == units[0] else f"{amount:.1f} {unit}"
+
+
+def environment(template_dirs: list[Path]) -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs]),
+        autoescape=select_autoescape(("html", "htm", "xml", "svg"), default_for_string=True, default=True),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(
+        num=_number, dash=lambda v: "—" if v is None else v, utc=view.utc,
+        bytes=lambda v: _human(v, ("B", "KB", "MB", "GB", "TB", "PB"), 1000),
+        bps=lambda v: _human(v, ("bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"), 1000),
+        pretty_json=lambda v: json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False))
+    env.globals.update(pie=charts.pie, bars=charts.bars, gauge=charts.gauge, duration=view.duration,
+                       interface_class=view.interface_class, blank=Blank())
+    return env
+
+
+def script_and_hash(env: Environment) -> tuple[Markup, str]:
+    """The report's inline script and its CSP hash: only that script may run in the pages."""
+    source = env.loader.get_source(env, "partials/report.js")[0]
+    digest = base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
+    return Markup(source), f"sha256-{digest}"  # noqa: S704 - our own static file, never device data
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(CSV_FORMULA) else text
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([[_cell(v) for v in row] for row in rows])
+    return out.getvalue()
+
+
+DEVICE_COLUMNS = ["host", "status", "message", "hostname", "address", "platform", "model", "version", "serial",
+                  "uptime_seconds", "cpu_5min_percent", "memory_used_percent", "interfaces_up", "interfaces_down",
+                  "interfaces_admin_down", "alerts", "polled_at"]
+INTERFACE_COLUMNS = ["host", "name", "description", "admin_status", "oper_status", "speed_bps", "duplex", "mtu", "mac",
+                     "ipv4", "ipv6", "last_change", "in_octets", "out_octets", "in_errors", "in_crc_errors",
+                     "in_discards", "out_errors", "out_discards", "flaps", "in_bps", "out_bps"]
+
+
+def devices_csv(devices: list[dict]) -> str:
+    rows = [[d["host"], d["status"], d["message"], d.get("hostname"), d.get("address"), d.get("platform"),
+             d.get("model"), d.get("version"), d.get("serial"), d.get("uptime"), d.get("cpu"), d.get("memory"),
+             d["interfaces"]["up"], d["interfaces"]["down"], d["interfaces"]["admin_down"],
+             "; ".join(a["message"] for a in d["alerts"]), d.get("polled_at")] for d in devices]
+    return _csv(DEVICE_COLUMNS, rows)
+
+
+def interfaces_csv(devices: list[dict]) -> str:
+    rows = []
+    for d in devices:
+        for i in (d["record"] or {}).get("interfaces") or []:
+            c, rates = i.get("counters") or {}, i.get("rates") or {}
+            rows.append([d["host"], i["name"], i.get("description"), i.get("admin_status"), i.get("oper_status"),
+                         i.get("speed"), i.get("duplex"), i.get("mtu"), i.get("mac"),
+                         " ".join(f"{a['address']}/{a['prefix_length']}" for a in i.get("ipv4") or []),
+                         " ".join(i.get("ipv6") or []), i.get("last_change"), c.get("in_octets"), c.get("out_octets"),
+                         c.get("in_errors"), c.get("in_crc_errors"), c.get("in_discards"), c.get("out_errors"),
+                         c.get("out_discards"), i.get("flaps"), rates.get("in_bps"), rates.get("out_bps")])
+    return _csv(INTERFACE_COLUMNS, rows)
+
+
+def remove_stale_pages(directory: Path, keep: set[str]) -> int:
+    """Pages of devices that are no longer in the report: removed so no link dangles and no stale page lingers."""
+    removed = 0
+    for page in directory.glob("*.html"):
+        if page.name not in keep:
+            page.unlink()
+            removed += 1
+    return removed
