@@ -95,12 +95,12 @@ def test_generic_ietf_device(lab, device_info_run):
 
 FAULTS = [
     ("badpass", "auth_failed", "authentication failed: 401 access-denied"),
-    ("closed", "unreachable", "connection refused by 127.78."),
+    ("closed", "unreachable", "connection refused by 127."),
     ("hang", "unreachable", "timed out after 2 s reading /.well-known/host-meta"),
     ("reset", "error", "connection reset or closed by the device while reading"),
     ("malformed", "error", "malformed JSON from the device on ietf-yang-library:modules-state"),
     ("err500", "degraded", "environment: device error: 500 operation-failed"),
-    ("wrongcert", "unreachable", "TLS certificate verification failed for 127.78."),
+    ("wrongcert", "unreachable", "TLS certificate verification failed for 127."),
     ("norestconf", "error", "RESTCONF not enabled: 404 on /restconf"),
 ]
 

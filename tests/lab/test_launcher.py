@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import subnet
 from tests.lablib import ROOT, start_lab
 
 
@@ -42,7 +43,7 @@ def test_flags_fleet_inventory_and_clean_stop(tmp_path):
     assert lab.stop() == 0
     result = subprocess.run(
         [sys.executable, "-m", "lab", "start", "--count", "7", "--mix", "iosxe-17=1,ietf=1",
-         "--network", "127.82.0.0/16", "--state-dir", str(tmp_path / "bg"), "--inventory", str(tmp_path / "inv.yml")],
+         "--network", subnet(200), "--state-dir", str(tmp_path / "bg"), "--inventory", str(tmp_path / "inv.yml")],
         cwd=ROOT, capture_output=True, text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     try:
         assert result.returncode == 0, result.stderr
@@ -54,7 +55,7 @@ def test_flags_fleet_inventory_and_clean_stop(tmp_path):
         groups = inventory["all"]["children"]["lab"]["children"]
         assert sorted(groups) == ["lab_ietf", "lab_iosxe_17"]
         hosts = {**groups["lab_iosxe_17"]["hosts"], **groups["lab_ietf"]["hosts"]}
-        assert len(hosts) == 7 and hosts["iosxe-17-0001"]["ansible_host"] == "127.82.0.1"
+        assert len(hosts) == 7 and hosts["iosxe-17-0001"]["ansible_host"] == subnet(200).replace(".0/24", ".1")
         assert hosts["ietf-0002"]["lab_platform"] == "ietf"
         status = _lab("status", "--state-dir", str(tmp_path / "bg"))
         assert status.returncode == 0 and '"devices": 7' in status.stdout
@@ -69,7 +70,7 @@ def test_flags_fleet_inventory_and_clean_stop(tmp_path):
 
 def test_ca_is_reused_across_restarts_and_keys_are_private(tmp_path):
     fleet = tmp_path / "one.yml"
-    fleet.write_text("network: 127.83.0.0/16\ngroups: [{profile: ietf, name: only}]\n")
+    fleet.write_text(f"network: {subnet(201)}\ngroups: [{{profile: ietf, name: only}}]\n")
     first = start_lab(fleet, tmp_path / "s")
     first.stop()
     ca = (tmp_path / "s" / "ca.pem").read_bytes()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.conftest import EPOCH
+from tests.conftest import EPOCH, subnet
 from tests.lablib import ROOT, start_lab
 
 STATS = "/restconf/data/Cisco-IOS-XE-interfaces-oper:interfaces/interface={}/statistics"
@@ -82,7 +82,7 @@ def test_same_seed_and_epoch_serve_the_same_bytes(lab, tmp_path):
     """A second lab process with the same fleet and clock serves identical documents."""
     now = lab.admin("GET", "/clock").json()["now"]
     twin = start_lab(ROOT / "tests/lab/fleet.yml", tmp_path, "--epoch", str(EPOCH), "--frozen",
-                     "--network", "127.81.0.0/16")
+                     "--network", subnet(100))
     try:
         for path in ("Cisco-IOS-XE-interfaces-oper:interfaces", "Cisco-IOS-XE-process-cpu-oper:cpu-usage",
                      "Cisco-IOS-XE-device-hardware-oper:device-hardware-data"):

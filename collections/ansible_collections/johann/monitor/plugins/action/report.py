@@ -16,6 +16,14 @@ COLLECTION_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "repo
 ARGUMENT_SPEC = report_spec()
 
 
+def _project_root(playbook_dir: Path) -> Path:
+    """The nearest directory above the playbook that holds reports/templates (the project layout)."""
+    for candidate in (playbook_dir, *playbook_dir.parents):
+        if (candidate / "reports" / "templates" / "base.html").is_file():
+            return candidate
+    return playbook_dir.parent
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -63,7 +71,7 @@ class ActionModule(ActionBase):
         return records, {}
 
     def _render(self, params: dict, task_vars: dict) -> dict:
-        project = Path(task_vars.get("playbook_dir") or ".").resolve().parent
+        project = _project_root(Path(task_vars.get("playbook_dir") or ".").resolve())
         records, stored = self._records(params, task_vars)
         overrides = params.get("thresholds") or self._var("johann_thresholds", task_vars) or {}
         try:

@@ -47,7 +47,7 @@ def render_report(records: dict[str, dict | None], output_dir: Path, template_di
     writer.write_atomic(output_dir / "interfaces.csv", writer.interfaces_csv(devices))
     writer.write_atomic(output_dir / "fleet.json", json.dumps(
         {"schema": FLEET_SCHEMA, "title": title, "generated_at": generated_at, "thresholds": thresholds,
-         "devices": {d["host"]: d["record"] for d in devices}}, indent=1, sort_keys=True, ensure_ascii=False))
+         "devices": {d["host"]: d["record"] for d in devices}}, indent=1, ensure_ascii=False))
     index = output_dir / "index.html"
     writer.write_atomic(index, env.get_template("index.html").render(devices=devices, root="", **common))
     statuses = Counter(d["status"] for d in devices)

@@ -1,0 +1,135 @@
+"""The monitor playbook against the lab: the report's files, values, safety and re-rendering."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import run_playbook
+from tests.lablib import ROOT
+
+HOSTILE = "<script>window.__johann_xss=1</script>"
+
+
+@pytest.fixture(scope="session")
+def report(lab, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    run = run_playbook(lab, ROOT / "playbooks/monitor.yml", "-e", f"johann_report_dir={out}",
+                       "-e", "target=all:!hang")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    return {"dir": out, "stdout": run.stdout, "hosts": sorted(_hosts(lab) - {"hang"})}
+
+
+def _hosts(lab) -> set[str]:
+    return {h for g in lab.inventory["all"]["children"]["lab"]["children"].values() for h in g["hosts"]}
+
+
+def test_every_file_is_written_and_nothing_half_written_remains(report):
+    out: Path = report["dir"]
+    for name in ("index.html", "stats.html", "licensing.html", "devices.csv", "interfaces.csv", "fleet.json"):
+        assert (out / name).stat().st_size > 500, name
+    pages = {p.name for p in (out / "devices").glob("*.html")}
+    assert pages == {f"{h}.html" for h in report["hosts"]}
+    assert not [p for p in out.rglob("*.tmp")]
+    assert re.search(r"Report: \S+/index.html \(\d+ devices: \d+ ok, 1 degraded, 1 auth_failed", report["stdout"])
+
+
+def test_index_lists_every_device_with_its_status_and_cause(report):
+    html = (report["dir"] / "index.html").read_text()
+    for host in report["hosts"]:
+        assert f'href="devices/{host}.html"' in html
+    row = html[html.index('href="devices/badpass.html"'):]
+    row = row[: row.index("</tr>")]
+    assert "Auth failed" in row and "authentication failed: 401 access-denied" in row
+
+
+def test_hostile_strings_are_escaped_everywhere(report):
+    for page in [report["dir"] / "index.html", report["dir"] / "devices" / "hostile.html",
+                 report["dir"] / "stats.html"]:
+        html = page.read_text()
+        assert "window.__johann_xss" in html                      # the payload is there, as text
+        assert HOSTILE not in html and "<svg/onload" not in html and '<img src=x onerror' not in html
+        assert "&lt;script&gt;window.__johann_xss=1&lt;/script&gt;" in html
+
+
+def test_pages_allow_only_their_own_script(report):
+    html = (report["dir"] / "index.html").read_text()
+    csp = re.search(r'Content-Security-Policy" content="([^"]+)"', html).group(1)
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["default-src"] == "'none'" and re.fullmatch(r"'sha256-[A-Za-z0-9+/=]+'", directives["script-src"])
+    assert html.count("<script>") == 1 and "http://" not in html.split("<body>")[1].replace("http://cslu", "")
+
+
+def test_csv_exports_hold_the_truth(lab, report):
+    rows = {r["host"]: r for r in csv.DictReader((report["dir"] / "devices.csv").open())}
+    truth = lab.truth("c9300")
+    assert rows["c9300"]["serial"] == truth["serial"] and rows["c9300"]["status"] == "ok"
+    assert rows["badpass"]["status"] == "auth_failed"
+    assert rows["hostile"]["hostname"].startswith("'<script>") or rows["hostile"]["hostname"] == HOSTILE
+    interfaces = [r for r in csv.DictReader((report["dir"] / "interfaces.csv").open()) if r["host"] == "c9300"]
+    assert len(interfaces) == len(truth["interfaces"])
+    gi = next(r for r in interfaces if r["name"] == "TenGigabitEthernet1/1/1")
+    assert int(gi["in_octets"]) == truth["interfaces"]["TenGigabitEthernet1/1/1"]["counters"]["in-octets"]
+
+
+def test_csv_cells_cannot_become_formulas(report):
+    text = (report["dir"] / "devices.csv").read_text()
+    assert not re.search(r"(^|,)[=+@]", text, re.M)
+
+
+def test_rerender_from_stored_records_is_identical_but_for_the_time(lab, report, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(report["dir"], copy)
+    run = run_playbook(lab, ROOT / "playbooks/report.yml", "-e", f"johann_report_dir={copy}")
+    assert run.returncode == 0, run.stdout[-2000:]
+    generated = re.compile(r'Generated <time datetime="[^"]+">[^<]+</time>|"generated_at": "[^"]+"')
+    for original in report["dir"].rglob("*"):
+        if original.is_file():
+            again = copy / original.relative_to(report["dir"])
+            assert generated.sub("", again.read_text()) == generated.sub("", original.read_text()), original.name
+
+
+def test_thresholds_raise_alerts_in_the_report_and_the_result(lab, tmp_path):
+    out = tmp_path / "r"
+    run = run_playbook(lab, ROOT / "playbooks/monitor.yml", "-e", f"johann_report_dir={out}", "-e", "target=c9300,csr",
+                       "-e", '{"johann_thresholds": {"cpu_percent": {"warning": 0, "critical": 101}}}')
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "2 alerting" in run.stdout
+    html = (out / "devices" / "c9300.html").read_text()
+    assert "CPU" in html and "(threshold 0%)" in html
+    fleet = json.loads((out / "fleet.json").read_text())
+    assert fleet["thresholds"]["cpu_percent"] == {"warning": 0.0, "critical": 101.0}
+
+
+def test_stale_pages_are_removed_and_own_templates_win(lab, tmp_path):
+    out = tmp_path / "r"
+    (out / "devices").mkdir(parents=True)
+    (out / "devices" / "gone-device.html").write_text("old")
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "licensing.html").write_text('{% extends "base.html" %}{% block main %}<p id="mine">{{ devices | length }} '
+                                        'devices, my own page</p>{% endblock %}')
+    run = run_playbook(lab, ROOT / "tests/integration/report_custom.yml", "-e", f"johann_report_dir={out}",
+                       "-e", f"templates_dir={own}")
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert not (out / "devices" / "gone-device.html").exists()
+    assert '<p id="mine">2 devices, my own page</p>' in (out / "licensing.html").read_text()
+    assert "Fleet overview" in (out / "index.html").read_text()
+
+
+def test_a_broken_template_fails_clearly_and_keeps_the_old_report(lab, tmp_path):
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "index.html").write_text("previous report")
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "index.html").write_text('{% extends "base.html" %}{% block main %}{{ no_such_variable }}{% endblock %}')
+    run = run_playbook(lab, ROOT / "tests/integration/report_custom.yml", "-e", f"johann_report_dir={out}",
+                       "-e", f"templates_dir={own}")
+    assert run.returncode != 0
+    assert "no_such_variable" in run.stdout and "is undefined" in run.stdout
+    assert (out / "index.html").read_text() == "previous report"
