@@ -1,0 +1,69 @@
+"""Thresholds as tables: readings → alerts (or none)."""
+from __future__ import annotations
+
+import pytest
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import (
+    ThresholdError,
+    error_ratio,
+    evaluate,
+    merge_thresholds,
+)
+
+
+def _record(**sections):
+    base = {"cpu": None, "memory": None, "storage": None, "environment": None, "interfaces": None}
+    return dict(base, **sections)
+
+
+@pytest.mark.parametrize("record,expected", [
+    (_record(cpu={"five_minutes": 79}), []),
+    (_record(cpu={"five_minutes": 80}), [("cpu", "warning")]),
+    (_record(cpu={"five_minutes": None, "one_minute": 97}), [("cpu", "critical")]),
+    (_record(memory={"used_percent": 96.0}), [("memory", "critical")]),
+    (_record(storage={"partitions": [{"name": "flash:", "used_percent": 86.0}]}), [("storage", "warning")]),
+    (_record(environment=[{"name": "inlet", "kind": "temperature", "reading": 47.0, "state": "Normal",
+                           "thresholds": {"high_normal": 46.0, "high_critical": 56.0}}]), [("environment", "warning")]),
+    (_record(environment=[{"name": "hotspot", "kind": "temperature", "reading": 68.0, "state": "Normal",
+                           "thresholds": {"high_normal": 105.0, "high_critical": 125.0}}]), []),
+    (_record(environment=[{"name": "cpu", "kind": "temperature", "reading": 76.0, "state": "ok",
+                           "thresholds": {}}]), [("environment", "critical")]),
+    (_record(environment=[{"name": "fan", "kind": "fan", "reading": 0.0, "state": "Faulty", "alert": True,
+                           "thresholds": {}}]), [("environment", "warning")]),
+    (_record(interfaces=[{"name": "Gi1", "counters": {"in_errors": 50, "in_unicast_pkts": 10000}}]),
+     [("interface_errors", "warning")]),
+    (_record(interfaces=[{"name": "Gi1", "counters": {"in_errors": 200, "in_unicast_pkts": 10000}}]),
+     [("interface_errors", "critical")]),
+    (_record(interfaces=[{"name": "Gi1", "counters": {"in_errors": 9, "in_unicast_pkts": 10}}]), []),
+    (_record(cpu={"five_minutes": 99}, memory={"used_percent": 86.0}), [("cpu", "critical"), ("memory", "warning")]),
+])
+def test_evaluate(record, expected):
+    assert [(a["kind"], a["level"]) for a in evaluate(record)] == expected
+
+
+def test_critical_alerts_come_first_and_messages_name_the_reading():
+    alerts = evaluate(_record(memory={"used_percent": 86.0}, cpu={"five_minutes": 99}))
+    assert alerts[0]["message"] == "CPU 99% over 5 minutes (threshold 95%)"
+    assert alerts[1]["message"] == "memory 86.0% used (threshold 85%)"
+
+
+def test_error_ratio_needs_packets_and_enough_errors():
+    assert error_ratio({"counters": {"in_errors": 20, "in_unicast_pkts": 1000, "in_multicast_pkts": 1000}}) == 0.01
+    assert error_ratio({"counters": {"in_errors": None}}) is None
+    assert error_ratio({"counters": {"in_errors": 20}}) is None
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"cpu": {"warning": 1}}, "unknown threshold 'cpu'"),
+    ({"cpu_percent": 5}, "must be a mapping"),
+    ({"cpu_percent": {"high": 5}}, "level 'high' is not warning or critical"),
+    ({"cpu_percent": {"warning": "lots"}}, "must be a number, not 'lots'"),
+])
+def test_bad_thresholds_are_refused(overrides, message):
+    with pytest.raises(ThresholdError, match=message):
+        merge_thresholds(overrides)
+
+
+def test_overrides_keep_the_other_defaults():
+    merged = merge_thresholds({"cpu_percent": {"warning": "50"}})
+    assert merged["cpu_percent"] == {"warning": 50.0, "critical": 95.0}
+    assert merged["memory_percent"] == {"warning": 85.0, "critical": 95.0}

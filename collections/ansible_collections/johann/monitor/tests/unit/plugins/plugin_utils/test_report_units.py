@@ -1,0 +1,97 @@
+"""The report's pure parts: page names, durations, charts, CSV safety, atomic writes."""
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import charts, view, writer
+
+
+@pytest.mark.parametrize("host,expected", [
+    ("c9300-01", "c9300-01.html"), ("core.example.net", "core.example.net.html"),
+])
+def test_plain_host_names_keep_their_page_name(host, expected):
+    assert view.page_name(host) == expected
+
+
+@pytest.mark.parametrize("host", ["../etc/passwd", "a/b", "<script>", "index", "Stats", "x" * 300, "..", "ü-router", " "])
+def test_hostile_host_names_get_safe_distinct_page_names(host):
+    name = view.page_name(host)
+    assert name.endswith(".html") and "/" not in name and ".." not in name[:-5]
+    assert name not in ("index.html", "stats.html", "licensing.html") and len(name) < 90
+    assert name != view.page_name(host + "x")
+
+
+@pytest.mark.parametrize("seconds,text", [(None, None), (59, "0m 59s"), (3600, "1h 0m"), (90061, "1d 1h"),
+                                          (2068607, "23d 22h")])
+def test_duration(seconds, text):
+    assert view.duration(seconds) == text
+
+
+@pytest.mark.parametrize("interface,cls", [
+    ({"admin_status": "down", "oper_status": "down"}, "admin-down"),
+    ({"admin_status": "up", "oper_status": "up"}, "up"),
+    ({"admin_status": "up", "oper_status": "lower_layer_down"}, "down"),
+    ({"admin_status": None, "oper_status": None}, "down"),
+])
+def test_interface_colour_classes(interface, cls):
+    assert view.interface_class(interface) == cls
+
+
+def test_device_view_of_a_missing_and_a_failed_device():
+    missing = view.device_view("r1", None, DEFAULT_THRESHOLDS)
+    assert missing["status"] == "missing" and missing["alerts"] == []
+    failed = view.device_view("r2", {"status": "unreachable", "message": "connection refused", "cpu": {"five_minutes": 99},
+                                     "identity": None, "interfaces": None}, DEFAULT_THRESHOLDS)
+    assert failed["status_label"] == "Unreachable" and failed["alerts"] == [] and failed["uptime_text"] is None
+
+
+def test_pie_slices_cover_the_circle():
+    pie = charts.pie([("a", 1), ("b", 3), ("c", 0)])
+    assert [s["label"] for s in pie["slices"]] == ["a", "b"] and [s["percent"] for s in pie["slices"]] == [25.0, 75.0]
+    assert "A 80.0 80.0 0 1 1" in pie["slices"][1]["path"]     # the larger slice sweeps the large arc
+    whole = charts.pie([("only", 5)])
+    assert whole["slices"][0]["percent"] == 100.0 and "Z" in whole["slices"][0]["path"]
+    assert charts.pie([])["slices"] == []
+
+
+def test_bars_scale_to_the_largest_and_gauges_level():
+    bars = charts.bars([("x", 10), ("y", 5)])
+    assert [r["width"] for r in bars["rows"]] == [320.0, 160.0]
+    assert [charts.gauge(p)["level"] for p in (10, 80, 95, None)] == ["ok", "warning", "critical", "unknown"]
+    assert charts.gauge(140)["width"] == 100.0 and not math.isnan(charts.gauge(0)["width"])
+
+
+def test_csv_cells_never_start_a_formula():
+    text = writer._csv(["a", "b"], [["=HYPERLINK(\"http://x\")", "+1"], ["@SUM(A1)", "-2"], ["fine", None]])
+    assert text.splitlines() == ["a,b", "\"'=HYPERLINK(\"\"http://x\"\")\",'+1", "'@SUM(A1),'-2", "fine,"]
+
+
+def test_write_atomic_leaves_nothing_behind_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "page.html"
+    target.write_text("old")
+
+    def fail(*_args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        writer.write_atomic(target, "new")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+def test_stale_pages_are_removed(tmp_path):
+    for name in ("a.html", "b.html", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    assert writer.remove_stale_pages(tmp_path, {"a.html"}) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "notes.txt"]
+
+
+@pytest.mark.parametrize("value,bytes_text,bps_text", [(None, "—", "—"), (999, "999 B", "999 bit/s"),
+                                                       (1_500_000, "1.5 MB", "1.5 Mbit/s"),
+                                                       (10_000_000_000, "10.0 GB", "10.0 Gbit/s")])
+def test_human_units(value, bytes_text, bps_text):
+    env = writer.environment([])
+    assert env.filters["bytes"](value) == bytes_text and env.filters["bps"](value) == bps_text
