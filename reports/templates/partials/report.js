@@ -40,6 +40,14 @@
       });
     });
   });
+  Array.prototype.forEach.call(document.querySelectorAll("pre[data-from]"), function (pre) {
+    var source = document.getElementById(pre.getAttribute("data-from"));
+    try {
+      pre.textContent = JSON.stringify(JSON.parse(source.textContent), null, 2);
+    } catch (error) {
+      pre.setAttribute("data-error", String(error));   // the compact JSON stays readable as it is
+    }
+  });
   var search = document.getElementById("filter");
   var status = document.getElementById("status-filter");
   var table = document.getElementById("devices");

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -12,6 +14,31 @@ from typing import Any
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import view, writer
 
 FLEET_SCHEMA = 1
+PARALLEL_FROM = 100   # device pages: below this, forking costs more than it saves
+_JOB: dict[str, Any] = {}   # what forked page writers inherit
+
+
+def _write_pages(bounds: tuple[int, int]) -> int:
+    job = _JOB
+    for d in job["devices"][bounds[0]:bounds[1]]:
+        writer.write_atomic(job["dir"] / d["page"], job["template"].render(d=d, root="../", **job["common"]))
+    return bounds[1] - bounds[0]
+
+
+def write_device_pages(devices: list[dict], pages_dir: Path, template, common: dict) -> None:
+    """One page per device, on every core for a large fleet (fork: the workers share the parsed templates)."""
+    _JOB.update(devices=devices, dir=pages_dir, template=template, common=common)
+    try:
+        workers = min(4, os.cpu_count() or 1)
+        if len(devices) < PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            _write_pages((0, len(devices)))
+            return
+        step = -(-len(devices) // (workers * 4))
+        chunks = [(i, min(i + step, len(devices))) for i in range(0, len(devices), step)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pool.map(_write_pages, chunks)
+    finally:
+        _JOB.clear()
 
 
 def load_fleet_json(path: Path) -> dict[str, Any]:
@@ -36,10 +63,9 @@ def render_report(records: dict[str, dict | None], output_dir: Path, template_di
     script, script_hash = writer.script_and_hash(env)
     common = {"title": title, "generated_at": generated_at, "fleet": fleet, "script": script,
               "script_hash": script_hash}
-    device_template = env.get_template("device.html")
     pages_dir = output_dir / "devices"
-    for d in devices:
-        writer.write_atomic(pages_dir / d["page"], device_template.render(d=d, root="../", **common))
+    pages_dir.mkdir(parents=True, exist_ok=True)
+    write_device_pages(devices, pages_dir, env.get_template("device.html"), common)
     stale = writer.remove_stale_pages(pages_dir, {d["page"] for d in devices})
     for name in ("stats.html", "licensing.html"):
         writer.write_atomic(output_dir / name, env.get_template(name).render(devices=devices, root="", **common))
@@ -47,7 +73,7 @@ def render_report(records: dict[str, dict | None], output_dir: Path, template_di
     writer.write_atomic(output_dir / "interfaces.csv", writer.interfaces_csv(devices))
     writer.write_atomic(output_dir / "fleet.json", json.dumps(
         {"schema": FLEET_SCHEMA, "title": title, "generated_at": generated_at, "thresholds": thresholds,
-         "devices": {d["host"]: d["record"] for d in devices}}, indent=1, ensure_ascii=False))
+         "devices": {d["host"]: d["record"] for d in devices}}, separators=(",", ":"), ensure_ascii=False))
     index = output_dir / "index.html"
     writer.write_atomic(index, env.get_template("index.html").render(devices=devices, root="", **common))
     statuses = Counter(d["status"] for d in devices)

@@ -33,6 +33,16 @@ class Blank(dict):
         return None
 
 
+UNKNOWN = Markup('<span class="muted">—</span>')
+
+
+def _show(value, unit: str = "") -> Markup:
+    """A value as text (escaped), or a muted dash when it is unknown."""
+    if value is None:
+        return UNKNOWN
+    return Markup.escape(value) + unit if unit else Markup.escape(value)
+
+
 def _number(value) -> str:
     return "—" if value is None else f"{value:,}".replace(",", "\u202f")
 
@@ -54,7 +64,7 @@ def environment(template_dirs: list[Path]) -> Environment:
         autoescape=select_autoescape(("html", "htm", "xml", "svg"), default_for_string=True, default=True),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(
-        num=_number, dash=lambda v: "—" if v is None else v, utc=view.utc,
+        show=_show, num=_number, dash=lambda v: "—" if v is None else v, utc=view.utc,
         bytes=lambda v: _human(v, ("B", "KB", "MB", "GB", "TB", "PB"), 1000),
         bps=lambda v: _human(v, ("bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"), 1000),
         pretty_json=lambda v: json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False))
