@@ -37,7 +37,10 @@ lab-status: $(STAMP)
 	@$(PY) -m lab status
 
 demo: lab-start
-	$(PY) -m lab probe
+	$(VENV)/bin/ansible-playbook playbooks/monitor.yml
+	@echo
+	@echo "The report: file://$(CURDIR)/reports/out/index.html"
+	@echo "The lab keeps running for you to explore (make lab-status, make lab-stop); see README.md."
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -60,7 +63,18 @@ sanity: $(STAMP)
 	cd $(COLLECTION) && $(CURDIR)/$(VENV)/bin/ansible-test sanity --venv \
 		--python "$$($(CURDIR)/$(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')" $(SANITY_ARGS)
 
-test: lint
+# Debian's chromium for the browser tests (tests/browser, Playwright drives /usr/bin/chromium).
+.PHONY: browser-deps
+browser-deps:
+	@test -x /usr/bin/chromium && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; else \
+		echo "make browser-deps: /usr/bin/chromium is missing; run 'apt-get install chromium' as root (no sudo here)" >&2; exit 1; fi; \
+	echo "make browser-deps: installing Debian's chromium for the browser tests"; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		|| { echo "make browser-deps: apt-get could not install chromium (needed by tests/browser)" >&2; exit 1; }; \
+	test -x /usr/bin/chromium || { echo "make browser-deps: chromium installed but /usr/bin/chromium is missing" >&2; exit 1; }
+
+test: lint browser-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
