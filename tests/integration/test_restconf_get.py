@@ -60,7 +60,7 @@ def test_snmp_communities_masked(lab, results):
 def test_bad_parameters_and_fail_on_error_give_clear_messages(results, key, message):
     assert results[key]["failed"] is True
     if key == "failing":
-        assert "unreachable: connection refused by 127." in results[key]["msg"] and ".0.1:1 " in results[key]["msg"]
+        assert "unreachable: connection refused by 127." in results[key]["msg"] and ".0.1:1:" in results[key]["msg"]
     else:
         assert message in results[key]["msg"]
 

@@ -251,7 +251,8 @@ class RestconfClient:
             except httpx.ConnectError as exc:
                 raise self._connect_error(exc, url, path) from None
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-                raise ProtocolFailure(f"connection reset or closed by the device while reading {path} ({exc})",
+                detail = f" ({exc})" if str(exc) else ""
+                raise ProtocolFailure(f"connection reset or closed by the device while reading {path}{detail}",
                                       url, path) from None
             except httpx.ProxyError as exc:
                 raise ConnectFailed(f"proxy failed for {self.settings.authority}: {exc}", url, path) from None
