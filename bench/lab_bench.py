@@ -99,8 +99,8 @@ def bound(u: dict) -> str:
     if client_ >= SATURATED:
         return f"the client (its core was {client_:.0%} busy; the lab {lab:.0%})"
     if core >= SATURATED or u["client_core_busy"] >= SATURATED:
-        return (f"cores shared with other work (core 0 {core:.0%} busy of which the lab {lab:.0%}; "
-                f"core 1 {u['client_core_busy']:.0%}, the client {client_:.0%}): not a clean figure")
+        return (f"cores busy with other work, other processes or the kernel's network path (core 0 {core:.0%} "
+                f"busy, the lab {lab:.0%} of it; core 1 {u['client_core_busy']:.0%}, the client {client_:.0%})")
     return f"neither core saturated (lab {lab:.0%}, client {client_:.0%}): too few requests in flight"
 
 
@@ -238,7 +238,9 @@ def _reading(r: dict) -> str:
     return (f"Reading: the wrk rows are the lab's capacity on one core (wrk costs little CPU on the other core), "
             f"the median of {r['config']['wrk_repeats']} runs (all runs in brackets; the columns after it are the "
             f"median run's); "
-            f"{rate:.0f} small GETs/s {verdict} the target of {TARGET_SMALL_GETS_PER_S}/s. "
+            f"{rate:.0f} small GETs/s {verdict} the target of {TARGET_SMALL_GETS_PER_S}/s "
+            f"({small['gets_per_lab_cpu_s']:.0f} per lab CPU-second: what the lab serves with a core to itself, "
+            f"and the figure that other work on the machine moves least). "
             f"The httpx and aiohttp rows spread small GETs over {r['config']['spread_devices']} devices, as the "
             f"monitor will; a Python client costs as much CPU per request as the lab or more (httpx several times "
             f"more), so those rows are bounded by the client unless the lab's core is saturated; their lab CPU "

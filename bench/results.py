@@ -38,11 +38,11 @@ def machine() -> dict:
 
 
 def write(out_dir: Path, name: str, meta: dict, sections: list[Section]) -> tuple[Path, Path]:
-    """``<out_dir>/<YYYY-MM-DD>-<name>.json`` and ``.md``; returns both paths."""
+    """``<out_dir>/<YYYY-MM-DD>-<name>.json`` and ``.md`` (the start's date); returns both paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
-    stem = out_dir / f"{now:%Y-%m-%d}-{name}"
-    record = {"date": now.isoformat(timespec="seconds"), **meta, "machine": machine(),
+    started = meta.get("started") or datetime.now(UTC)
+    stem = out_dir / f"{started:%Y-%m-%d}-{name}"
+    record = {**meta, "started": started.isoformat(timespec="seconds"), "machine": machine(),
               **{key: data for key, data, _ in sections}}
     json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
     json_path.write_text(json.dumps(record, indent=2) + "\n")
@@ -55,7 +55,7 @@ def _page(record: dict, sections: list[Section]) -> list[str]:
     packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
     lines = [
         f"# Benchmark: {record['title']}", "",
-        f"Run {record['date']} with `{record['command']}` ({record['mode']} mode), {record['total_s']:.0f} s in all.",
+        f"Started {record['started']} with `{record['command']}` ({record['mode']} mode), {record['total_s']:.0f} s in all.",
         "",
         "| machine | |", "| --- | --- |",
         f"| CPU | {m['cpu_model']}, nproc {m['nproc']}, {m['mem_total_gib']} GiB |",

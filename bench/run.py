@@ -14,6 +14,7 @@ import argparse
 import shlex
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` from anywhere
@@ -97,10 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     cfg = _config(args)
     busy = wait_quiet(args.wait_quiet)
-    started, load_start = time.monotonic(), procfs.load_average()
+    started, load_start, date = time.monotonic(), procfs.load_average(), datetime.now(UTC)
     sections = run_lab_parts(args, cfg)
     command = "bench/run.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    meta = {"title": f"the lab ({cfg.devices} devices) and netcommon interop", "command": command.strip(),
+    meta = {"started": date, "title": f"the lab ({cfg.devices} devices) and netcommon interop", "command": command.strip(),
             "mode": "quick" if args.quick else "default", "total_s": round(time.monotonic() - started, 1),
             "load_average_start": load_start, "busy_before": round(busy, 3)}
     json_path, md_path = results.write(args.results_dir, "lab-quick" if args.quick else "lab", meta, sections)
