@@ -42,9 +42,10 @@ options:
     description:
       - Levels at which readings raise alerts in RV(device.alerts), overriding the defaults per name and level.
       - C(cpu_percent) (5-minute load; default warning 80, critical 95), C(memory_percent) (85, 95),
-        C(storage_percent) (85, 95), C(temperature_celsius) (60, 75, for sensors the device gives
-        no thresholds for: above its own high-normal level a sensor warns, at high-critical it is critical), C(interface_error_ratio) (input errors per input
-        packet; 0.0001, 0.01; never for fewer than 10 errors).
+        C(storage_percent) (85, 95), C(interface_error_ratio) (input errors per input packet;
+        0.0001, 0.01; never for fewer than 10 errors).
+      - C(temperature_celsius) (60, 75) applies to sensors the device gives no thresholds for; a sensor
+        with its own thresholds warns above its high-normal level and is critical at its high-critical level.
       - Defaults to the inventory variable C(johann_thresholds).
     type: dict
 extends_documentation_fragment:

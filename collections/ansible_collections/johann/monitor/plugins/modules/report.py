@@ -48,7 +48,7 @@ options:
     type: path
   thresholds:
     description:
-      - Alert levels, as for P(johann.monitor.device_info#module:thresholds). Defaults to the
+      - Alert levels, as for the O(thresholds) option of M(johann.monitor.device_info). Defaults to the
         variable C(johann_thresholds), else the built-in levels.
     type: dict
   title:

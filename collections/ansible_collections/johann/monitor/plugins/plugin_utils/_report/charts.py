@@ -11,7 +11,7 @@ PALETTE = ("#2f6fb0", "#e08a1e", "#3a9a5b", "#c4453c", "#7d5ba6", "#8c6d46", "#d
 
 def pie(items: list[tuple[str, int]], radius: float = 80.0) -> dict:
     """Slices of a pie: SVG path data, colour, label, value and percentage."""
-    total = sum(v for _, v in items)
+    total = sum(v for _label, v in items)
     slices, angle = [], -math.pi / 2
     for index, (label, value) in enumerate(items):
         if not value:
@@ -34,7 +34,7 @@ def pie(items: list[tuple[str, int]], radius: float = 80.0) -> dict:
 
 def bars(items: list[tuple[str, int]], width: float = 320.0, bar_height: float = 22.0) -> dict:
     """Horizontal bars scaled to the largest value."""
-    top = max((v for _, v in items), default=0) or 1
+    top = max((v for _label, v in items), default=0) or 1
     rows = []
     for index, (label, value) in enumerate(items):
         rows.append({"label": label, "value": value, "y": index * (bar_height + 6),
