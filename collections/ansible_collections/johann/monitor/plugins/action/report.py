@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -14,6 +15,15 @@ from ansible_collections.johann.monitor.plugins.plugin_utils._report.render impo
 
 COLLECTION_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "report"
 ARGUMENT_SPEC = report_spec()
+
+
+def _record(result) -> dict | None:
+    """The device record of a device_info result, in either result_format."""
+    if not isinstance(result, dict):
+        return None
+    if isinstance(result.get("device_json"), str):
+        return json.loads(result["device_json"])
+    return result.get("device")
 
 
 def _project_root(playbook_dir: Path) -> Path:
@@ -67,7 +77,7 @@ class ActionModule(ActionBase):
         records = {}
         for host in hosts:
             result = hostvars.raw_get(host).get(params["result_var"]) if host in hostvars else None
-            records[host] = result.get("device") if isinstance(result, dict) else None
+            records[host] = _record(result)
         return records, {}
 
     def _render(self, params: dict, task_vars: dict) -> dict:
