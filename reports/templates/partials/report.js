@@ -40,10 +40,9 @@
       });
     });
   });
-  Array.prototype.forEach.call(document.querySelectorAll("pre[data-from]"), function (pre) {
-    var source = document.getElementById(pre.getAttribute("data-from"));
+  Array.prototype.forEach.call(document.querySelectorAll("pre.json"), function (pre) {
     try {
-      pre.textContent = JSON.stringify(JSON.parse(source.textContent), null, 2);
+      pre.textContent = JSON.stringify(JSON.parse(pre.textContent), null, 2);
     } catch (error) {
       pre.setAttribute("data-error", String(error));   // the compact JSON stays readable as it is
     }
