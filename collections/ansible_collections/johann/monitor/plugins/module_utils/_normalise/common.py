@@ -198,5 +198,12 @@ def sensor_alert(state: str | None, reading: float | None, thresholds: dict) -> 
     return (high is not None and reading > high) or (low is not None and reading < low)
 
 
+def sensor(name, location, unit, reading: float | None, state: str | None, thresholds: dict) -> dict:
+    """One environment sensor of the record, whatever model it came from."""
+    return {"name": text(name), "location": text(location), "kind": sensor_kind(unit), "reading": reading,
+            "unit": text(unit), "state": state, "thresholds": thresholds,
+            "alert": sensor_alert(state, reading, thresholds)}
+
+
 def mask_secret(value: Any) -> str | None:
     return None if value is None else MASK

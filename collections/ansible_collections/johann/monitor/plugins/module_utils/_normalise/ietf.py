@@ -13,8 +13,7 @@ from ansible_collections.johann.monitor.plugins.module_utils._normalise.common i
     member,
     parse_time,
     seconds_between,
-    sensor_alert,
-    sensor_kind,
+    sensor,
     text,
     to_float,
 )
@@ -95,13 +94,9 @@ def environment(raw: dict, _ctx: dict) -> list | None:
         data = comp.get("sensor-data")
         if not isinstance(data, dict):
             continue
-        state = text(data.get("oper-status"))
-        reading = _reading(data)
         thresholds = {"low_critical": None, "low_normal": None, "high_normal": None, "high_critical": None}
-        sensors.append({"name": text(comp.get("name")), "location": text(comp.get("parent")),
-                        "kind": sensor_kind(data.get("value-type")), "reading": reading,
-                        "unit": text(data.get("value-type")), "state": state, "thresholds": thresholds,
-                        "alert": sensor_alert(state, reading, thresholds)})
+        sensors.append(sensor(comp.get("name"), comp.get("parent"), data.get("value-type"), _reading(data),
+                              text(data.get("oper-status")), thresholds))
     return sensors
 
 

@@ -17,8 +17,7 @@ from ansible_collections.johann.monitor.plugins.module_utils._normalise.common i
     parse_time,
     percent,
     seconds_between,
-    sensor_alert,
-    sensor_kind,
+    sensor,
     text,
     to_float,
     to_int,
@@ -205,11 +204,8 @@ def environment(raw: dict, _ctx: dict) -> list | None:
                       "low_normal": to_float(s.get("low-normal-threshold")),
                       "high_normal": to_float(s.get("high-normal-threshold")),
                       "high_critical": to_float(s.get("high-critical-threshold"))}
-        reading, state = to_float(s.get("current-reading")), text(s.get("state"))
-        sensors.append({"name": text(s.get("name")), "location": text(s.get("location")),
-                        "kind": sensor_kind(s.get("sensor-units")), "reading": reading,
-                        "unit": text(s.get("sensor-units")), "state": state, "thresholds": thresholds,
-                        "alert": sensor_alert(state, reading, thresholds)})
+        sensors.append(sensor(s.get("name"), s.get("location"), s.get("sensor-units"),
+                              to_float(s.get("current-reading")), text(s.get("state")), thresholds))
     return sensors
 
 
