@@ -133,3 +133,15 @@ def test_a_broken_template_fails_clearly_and_keeps_the_old_report(lab, tmp_path)
     assert run.returncode != 0
     assert "no_such_variable" in run.stdout and "is undefined" in run.stdout
     assert (out / "index.html").read_text() == "previous report"
+
+
+def test_fail_on_error_makes_the_run_fail_after_writing_the_report(lab, tmp_path):
+    out = tmp_path / "r"
+    run = run_playbook(lab, ROOT / "playbooks/monitor.yml", "-e", f"johann_report_dir={out}",
+                       "-e", "target=c9300,badpass", "-e", "johann_fail_on_error=true")
+    assert run.returncode == 2
+    assert "1 of 2 devices are not ok: badpass (the report has the causes)" in run.stdout
+    assert 'href="devices/badpass.html"' in (out / "index.html").read_text()
+    ok = run_playbook(lab, ROOT / "playbooks/monitor.yml", "-e", f"johann_report_dir={out}", "-e", "target=c9300",
+                      "-e", "johann_fail_on_error=true")
+    assert ok.returncode == 0
