@@ -6,6 +6,7 @@ import json
 import os
 import resource
 import signal
+import ssl
 import sys
 import time
 from pathlib import Path
@@ -25,12 +26,13 @@ def _raise_fd_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def _tls_context(ca: pki.CertificateAuthority, state_dir: Path, d: Device):
+def _tls_context(ca: pki.CertificateAuthority, state_dir: Path, d: Device) -> ssl.SSLContext:
+    """The device's server context; ``client_cert_required`` devices trust the lab CA for client certificates."""
     name, address = d.dns_name, d.address
     if d.faults.get("wrong_cert_name"):
         name, address = f"not-{d.dns_name}", "127.255.255.254"
     cert, key = pki.device_cert_files(ca, state_dir / "certs", name, address)
-    return pki.server_context(cert, key)
+    return pki.server_context(cert, key, client_ca=ca.path if d.faults.get("client_cert_required") else None)
 
 
 class Lab:
@@ -48,6 +50,7 @@ class Lab:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         ca = pki.load_or_create_ca(self.state_dir)
         self.ca_path = ca.path
+        self.client_cert = pki.client_cert_files(ca, self.state_dir)
         self.creds = credentials(self.state_dir)
         loop = asyncio.get_running_loop()
         for d in build_devices(self.fleet, self.creds, self.clock):
@@ -162,7 +165,7 @@ async def run(fleet: Fleet, state_dir: Path, inventory: Path, admin_port: int, c
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await lab.start(admin_port)
-    write_inventory(list(lab.devices.values()), inventory, lab.ca_path, lab.creds, lab.admin_url)
+    write_inventory(list(lab.devices.values()), inventory, lab.ca_path, lab.creds, lab.admin_url, lab.client_cert)
     state = {"pid": os.getpid(), "admin_url": lab.admin_url, "ca_path": str(lab.ca_path),
              "inventory": str(inventory.resolve()), "devices": len(lab.devices)}
     state_file(state_dir).write_text(json.dumps(state))

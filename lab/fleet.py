@@ -19,6 +19,7 @@ FAULTS = {
     "reset": (bool, list), "malformed_json": (bool, list), "error_paths": (bool, list),
     "wrong_cert_name": bool, "hostile": bool, "overheat": bool, "high_cpu": bool, "high_memory": bool,
     "root": str, "reboot_every": (int, float), "media_type": str, "no_host_meta": bool,
+    "client_cert_required": bool,
 }
 DOMAIN = "lab.johann.test"
 
@@ -136,8 +137,13 @@ def build_devices(fleet: Fleet, creds: dict, clock: Clock) -> list[Device]:
     return devices
 
 
-def write_inventory(devices: list[Device], path: Path, ca_path: Path, creds: dict, admin_url: str) -> None:
-    """An Ansible inventory of the fleet: groups per profile and platform, lab-only secrets."""
+def write_inventory(devices: list[Device], path: Path, ca_path: Path, creds: dict, admin_url: str,
+                    client_cert: tuple[Path, Path]) -> None:
+    """An Ansible inventory of the fleet: groups per profile and platform, lab-only secrets.
+
+    ``client_cert`` (cert, key) is offered as ``lab_client_cert``/``lab_client_key`` only, not as
+    ``restconf_client_*``: a play opts in to mutual TLS, so the other devices are read without it.
+    """
     groups: dict[str, dict] = {}
     for d in devices:
         host = {"ansible_host": d.address, "ansible_port": d.port, "lab_profile": d.profile.name,
@@ -150,7 +156,8 @@ def write_inventory(devices: list[Device], path: Path, ca_path: Path, creds: dic
                  "ansible_python_interpreter": "{{ ansible_playbook_python }}",
                  "ansible_user": creds["username"], "ansible_password": creds["password"],
                  "restconf_validate_certs": True, "restconf_ca_path": str(ca_path.resolve()),
-                 "lab_admin_url": admin_url},
+                 "lab_admin_url": admin_url, "lab_client_cert": str(client_cert[0].resolve()),
+                 "lab_client_key": str(client_cert[1].resolve())},
         "children": {"lab": {"children": groups}}}}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -71,7 +71,7 @@ def test_filtering_by_text_and_status(report_page, report_dir):
     page.fill("#filter", "")
     page.run(lambda p: p.select_option("#status-filter", "unreachable"))
     unreachable = sorted(row[0] for row in page.table_rows("#devices"))
-    assert unreachable == ["closed", "wrongcert"]
+    assert unreachable == ["closed", "mtls", "wrongcert"]
     page.run(lambda p: p.select_option("#status-filter", "auth_failed"))
     assert [row[0] for row in page.table_rows("#devices")] == ["badpass"]
 

@@ -102,6 +102,8 @@ FAULTS = [
     ("err500", "degraded", "environment: device error: 500 operation-failed"),
     ("wrongcert", "unreachable", "TLS certificate verification failed for 127."),
     ("norestconf", "error", "RESTCONF not enabled: 404 on /restconf"),
+    ("mtls", "unreachable", "the device may have refused the TLS handshake; a device that requires a client "
+                            "certificate (mutual TLS) does this: set client_cert and client_key"),
 ]
 
 

@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import json
 import ssl
+import stat
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 HOSTNAME = "/restconf/data/Cisco-IOS-XE-native:native/hostname"
 
@@ -105,6 +110,54 @@ def test_wrong_certificate_name_fails_verification_only(lab):
     insecure.check_hostname = False   # same CA, name not checked: the name is the only fault
     with lab.client("wrongcert", verify=insecure) as client:
         assert client.get("/restconf/data/ietf-system:system/hostname").status_code == 200
+
+
+def _with_client_cert(lab, maximum: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED,
+                      cert: bool = True) -> ssl.SSLContext:
+    context = lab.tls()
+    context.maximum_version = maximum
+    if cert:
+        variables = lab.inventory["all"]["vars"]
+        context.load_cert_chain(variables["lab_client_cert"], variables["lab_client_key"])
+    return context
+
+
+def test_client_certificate_required_refuses_a_client_without_one(lab):
+    """TLS 1.3: the client's handshake is over before the device checks for a certificate, so the refusal
+    shows at the first read; TLS 1.2: at the handshake. The lab closes without a TLS alert either way."""
+    with lab.client("mtls") as client, pytest.raises(httpx.RemoteProtocolError,
+                                                     match="^Server disconnected without sending a response"):
+        client.get(HOSTNAME)
+    tls12 = _with_client_cert(lab, ssl.TLSVersion.TLSv1_2, cert=False)
+    with lab.client("mtls", verify=tls12) as client, pytest.raises(httpx.ConnectError) as refused:
+        client.get(HOSTNAME)
+    chain, seen = [], refused.value
+    while seen is not None:
+        chain.append(repr(seen))
+        seen = seen.__cause__ or seen.__context__
+    assert any("UNEXPECTED_EOF_WHILE_READING" in link for link in chain), chain
+
+
+@pytest.mark.parametrize("maximum", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2])
+def test_client_certificate_required_serves_the_lab_client_certificate(lab, maximum):
+    with lab.client("mtls", verify=_with_client_cert(lab, maximum)) as client:
+        reply = client.get(HOSTNAME)
+    assert reply.status_code == 200 and reply.json() == {"Cisco-IOS-XE-native:hostname": "mtls"}
+    with lab.client("c9300", verify=_with_client_cert(lab, maximum)) as client:   # others do not ask, nor mind
+        assert client.get(HOSTNAME).status_code == 200
+
+
+def test_lab_client_certificate_is_a_private_p256_client_auth_certificate_from_the_lab_ca(lab):
+    variables = lab.inventory["all"]["vars"]
+    cert_path, key_path = Path(variables["lab_client_cert"]), Path(variables["lab_client_key"])
+    assert cert_path.is_absolute() and cert_path == lab.state_dir / "client.pem"
+    assert key_path.is_absolute() and key_path == lab.state_dir / "client.key"
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    cert.verify_directly_issued_by(x509.load_pem_x509_certificate(Path(lab.ca_path).read_bytes()))
+    assert cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value == \
+        x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH])
+    assert isinstance(cert.public_key(), ec.EllipticCurvePublicKey) and cert.public_key().curve.name == "secp256r1"
 
 
 def test_hostile_strings_are_served_verbatim(lab):

@@ -73,17 +73,32 @@ def test_ca_is_reused_across_restarts_and_keys_are_private(tmp_path):
     fleet.write_text(f"network: {subnet(201)}\ngroups: [{{profile: ietf, name: only}}]\n")
     first = start_lab(fleet, tmp_path / "s")
     first.stop()
-    ca = (tmp_path / "s" / "ca.pem").read_bytes()
+    ca, client_cert = (tmp_path / "s" / "ca.pem").read_bytes(), (tmp_path / "s" / "client.pem").read_bytes()
     second = start_lab(fleet, tmp_path / "s")
     try:
         assert (tmp_path / "s" / "ca.pem").read_bytes() == ca
+        assert (tmp_path / "s" / "client.pem").read_bytes() == client_cert
         with second.client("only") as client:
             assert client.get("/restconf/data/ietf-system:system/hostname").status_code == 200
     finally:
         second.stop()
-    for key in [tmp_path / "s" / "ca.key", *(tmp_path / "s" / "certs").glob("*.key")]:
+    for key in [tmp_path / "s" / "ca.key", tmp_path / "s" / "client.key", *(tmp_path / "s" / "certs").glob("*.key")]:
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "s" / "credentials.json").stat().st_mode) == 0o600
+
+
+def test_client_certificate_is_reused_and_reissued_for_a_new_ca(tmp_path):
+    from cryptography import x509
+
+    from lab import pki
+    first = pki.client_cert_files(pki.load_or_create_ca(tmp_path), tmp_path)[0].read_bytes()
+    assert pki.client_cert_files(pki.load_or_create_ca(tmp_path), tmp_path)[0].read_bytes() == first
+    (tmp_path / "ca.pem").unlink()
+    (tmp_path / "ca.key").unlink()
+    ca = pki.load_or_create_ca(tmp_path)   # same name, new key: the old client certificate no longer chains
+    cert_path, _ = pki.client_cert_files(ca, tmp_path)
+    assert cert_path.read_bytes() != first
+    x509.load_pem_x509_certificate(cert_path.read_bytes()).verify_directly_issued_by(ca.cert)
 
 
 def test_demo_fleet_file_is_valid_and_has_every_profile_and_faults():

@@ -43,14 +43,21 @@ options:
       - Defaults to the inventory variable C(restconf_ca_path), then E(JOHANN_RESTCONF_CA_PATH).
     type: path
   client_cert:
-    description: PEM client certificate for mutual TLS; needs O(client_key).
+    description:
+      - PEM client certificate for mutual TLS (a device that requires one closes the connection
+        without it); needs O(client_key).
+      - Defaults to the inventory variable C(restconf_client_cert).
     type: path
   client_key:
-    description: PEM private key of O(client_cert).
+    description:
+      - PEM private key of O(client_cert), unencrypted.
+      - Defaults to the inventory variable C(restconf_client_key).
     type: path
   proxy:
     description:
       - HTTP(S) proxy URL for this device, such as V(http://proxy.example:3128).
+      - The proxy tunnels the connection with HTTP C(CONNECT), so TLS, its verification and any
+        client certificate stay end to end between the controller and the device.
       - Defaults to the inventory variable C(restconf_proxy), then E(JOHANN_RESTCONF_PROXY).
     type: str
   root:

@@ -41,6 +41,7 @@ from ansible_collections.johann.monitor.plugins.module_utils._restconf.errors im
     ProtocolFailure,
     RequestTimeout,
     StatusError,
+    TransportError,
     status_error,
 )
 
@@ -112,6 +113,32 @@ def _os_errno(exc: BaseException) -> int | None:
             break
         seen = nxt
     return None
+
+
+def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind an httpx error: httpx keeps OpenSSL's reason only in the cause chain."""
+    seen: BaseException | None = exc
+    for _hop in range(8):
+        if seen is None or isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _tls_code(error: ssl.SSLError) -> str:
+    """OpenSSL's reason code, such as ``TLSV13_ALERT_CERTIFICATE_REQUIRED`` (or the whole text, upper-cased)."""
+    return (getattr(error, "reason", None) or str(error)).upper()
+
+
+def _tls_reason(error: ssl.SSLError) -> str:
+    """``[SSL: X] tlsv13 alert certificate required (_ssl.c:2580)`` -> ``tlsv13 alert certificate required``."""
+    return str(error).split("]", 1)[-1].split("(_ssl")[0].strip() or type(error).__name__
+
+
+def _proxy_label(proxy: str) -> str:
+    """The proxy URL for messages, without any user or password in it."""
+    url = httpx.URL(proxy)
+    return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
 
 
 def retry_after(value: str | None, default: float) -> float:
@@ -245,29 +272,67 @@ class RestconfClient:
                 return response
             except httpx.ConnectTimeout:
                 raise RequestTimeout(f"timed out after {self.settings.connect_timeout:g} s connecting to "
-                                     f"{self.settings.authority}", url, path) from None
+                                     f"{self.settings.authority}{self._via()}", url, path) from None
             except httpx.TimeoutException:
                 raise RequestTimeout(f"timed out after {self.settings.timeout:g} s reading {path}", url, path) from None
             except httpx.ConnectError as exc:
                 raise self._connect_error(exc, url, path) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-                detail = f" ({exc})" if str(exc) else ""
-                raise ProtocolFailure(f"connection reset or closed by the device while reading {path}{detail}",
-                                      url, path) from None
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, ssl.SSLError) as exc:
+                raise self._closed_error(exc, url, path) from None
             except httpx.ProxyError as exc:
-                raise ConnectFailed(f"proxy failed for {self.settings.authority}: {exc}", url, path) from None
+                raise ConnectFailed(f"the proxy {_proxy_label(self.settings.proxy or '')} refused the tunnel to "
+                                    f"{self.settings.authority}: {exc}", url, path) from None   # e.g. 403, 407
+
+    def _via(self) -> str:
+        """Names the proxy in connect errors: with one, the TCP connection is to the proxy."""
+        return f" through the proxy {_proxy_label(self.settings.proxy)}" if self.settings.proxy else ""
+
+    def _mtls_hint(self) -> str:
+        """What to do when a TLS failure looks like a refused (or missing) client certificate."""
+        if self.settings.client_cert:
+            return f"; check that the device trusts the CA of the client certificate {self.settings.client_cert}"
+        return "; a device that requires a client certificate (mutual TLS) does this: set client_cert and client_key"
 
     def _connect_error(self, exc: Exception, url: str, path: str) -> ConnectFailed:
-        where, text = self.settings.authority, str(exc)
+        where, text, tls = self.settings.authority, str(exc), _ssl_error(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text:
             reason = text.split("certificate verify failed:", 1)[-1].split("(_ssl")[0].strip(" :).")
             return CertificateFailed(
                 f"TLS certificate verification failed for {where}: {reason}; trust the device's CA with "
                 "ca_path, or give the device a certificate for the name or address you use", url, path)
-        code = _os_errno(exc)
-        if code == errno.ECONNREFUSED or "refused" in text.lower():
+        if tls is not None or "SSL" in text:   # through a proxy too: TLS runs end to end in the tunnel
+            reason = _tls_reason(tls) if tls is not None else text
+            rejected = tls is not None and ("ALERT" in _tls_code(tls) or isinstance(tls, ssl.SSLEOFError))
+            return ConnectFailed(f"TLS handshake with {where} failed: {reason}"
+                                 f"{self._mtls_hint() if rejected else ''}", url, path)
+        refused = _os_errno(exc) == errno.ECONNREFUSED or "refused" in text.lower()
+        if self.settings.proxy:   # the TCP connection is to the proxy, not to the device
+            return ConnectFailed(f"cannot reach {where}{self._via()}: "
+                                 + ("the proxy refused the connection (nothing listens there)" if refused
+                                    else f"cannot connect to the proxy: {text or type(exc).__name__}"), url, path)
+        if refused:
             return ConnectFailed(f"connection refused by {where}: nothing listens there "
                                  "(HTTPS server off, wrong port, or an ACL)", url, path)
-        if isinstance(exc.__cause__ or exc.__context__, ssl.SSLError) or "SSL" in text:
-            return ConnectFailed(f"TLS handshake with {where} failed: {text}", url, path)
         return ConnectFailed(f"cannot connect to {where}: {text or type(exc).__name__}", url, path)
+
+    def _closed_error(self, exc: Exception, url: str, path: str) -> TransportError:
+        """A connection reset or closed mid-exchange; before the device's first reply, most likely a TLS refusal.
+
+        With TLS 1.3 the client's handshake is over before the server checks the client
+        certificate, so a device that requires one (or refuses the one given) shows it at the
+        first read or write: as its TLS alert (anyio may pass the ``ssl.SSLError`` through
+        unwrapped), as a reset (the request reached a closed socket: the alert is lost), or as
+        a close without any reply (asyncio servers, the lab among them, never send the alert).
+        """
+        where, tls = self.settings.authority, exc if isinstance(exc, ssl.SSLError) else _ssl_error(exc)
+        if not self.answered and tls is not None:   # an alert after the handshake: about the client certificate
+            # CertificateFailed is not retried: the same certificate gets the same answer
+            return CertificateFailed(f"TLS handshake with {where} failed: {_tls_reason(tls)}{self._mtls_hint()}",
+                                     url, path)
+        reset = _os_errno(exc) == errno.ECONNRESET
+        if not self.answered and (reset or "without sending a response" in str(exc)):
+            return ProtocolFailure(f"connection to {where} {'reset' if reset else 'closed'} before any reply"
+                                   f"{f' ({exc})' if str(exc) else ''}: the device may have refused the TLS "
+                                   f"handshake{self._mtls_hint()}", url, path)
+        detail = f" ({exc})" if str(exc) else ""
+        return ProtocolFailure(f"connection reset or closed by the device while reading {path}{detail}", url, path)

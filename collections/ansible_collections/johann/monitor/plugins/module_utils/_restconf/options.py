@@ -21,6 +21,8 @@ INVENTORY_VARS = {
     "password": ("restconf_password", "ansible_password", "ansible_httpapi_password"),
     "validate_certs": ("restconf_validate_certs", "ansible_httpapi_validate_certs"),
     "ca_path": ("restconf_ca_path", "ansible_httpapi_ca_path"),
+    "client_cert": ("restconf_client_cert",),
+    "client_key": ("restconf_client_key",),
     "proxy": ("restconf_proxy",),
     "root": ("restconf_root", "johann_restconf_root"),
 }

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 
 import httpx
 import pytest
@@ -170,6 +171,67 @@ def test_transport_failures_become_typed_errors(exc, cls, text):
     with pytest.raises(cls) as err:
         run(handler, lambda c: c.get("m:x"))
     assert text in str(err.value)
+
+
+PROXY = "http://proxy.example:3128"
+MTLS_HINT = "; a device that requires a client certificate (mutual TLS) does this: set client_cert and client_key"
+
+
+def _chained(outer, inner):
+    """A handler raising ``outer(request)`` caused by ``inner``, as httpx chains OpenSSL's errors."""
+    def handler(request):
+        try:
+            raise inner
+        except OSError as cause:
+            raise outer(request) from cause
+    return handler
+
+
+def _raw(exc):
+    def handler(request):
+        raise exc
+    return handler
+
+
+@pytest.mark.parametrize("handler,settings,cls,text", [
+    (_raiser(httpx.ConnectError), {"proxy": "http://user:pw-s3cret@proxy.example:3128"}, errors.ConnectFailed,
+     f"cannot reach 192.0.2.1:443 through the proxy {PROXY}: the proxy refused the connection (nothing listens there)"),
+    (_raiser(lambda r: httpx.ProxyError("403 Forbidden", request=r)), {"proxy": PROXY}, errors.ConnectFailed,
+     f"the proxy {PROXY} refused the tunnel to 192.0.2.1:443: 403 Forbidden"),
+    (_raiser(lambda r: httpx.ConnectTimeout("t", request=r)), {"proxy": PROXY}, errors.RequestTimeout,
+     f"timed out after 5 s connecting to 192.0.2.1:443 through the proxy {PROXY}"),
+    (_raiser(lambda r: httpx.RemoteProtocolError("Server disconnected without sending a response.", request=r)), {},
+     errors.ProtocolFailure, "connection to 192.0.2.1:443 closed before any reply (Server disconnected without "
+     "sending a response.): the device may have refused the TLS handshake" + MTLS_HINT),
+    (_chained(lambda r: httpx.ReadError("", request=r), ConnectionResetError(104, "Connection reset by peer")), {},
+     errors.ProtocolFailure, "connection to 192.0.2.1:443 reset before any reply: the device may have refused the "
+     "TLS handshake" + MTLS_HINT),
+    (_raw(ssl.SSLError(1, "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required (_ssl.c:2580)")),
+     {}, errors.CertificateFailed, "TLS handshake with 192.0.2.1:443 failed: tlsv13 alert certificate required"
+     + MTLS_HINT),
+    (_chained(lambda r: httpx.ReadError("", request=r),
+              ssl.SSLError(1, "[SSL: TLSV1_ALERT_UNKNOWN_CA] tlsv1 alert unknown ca (_ssl.c:2580)")),
+     {"client_cert": "/c.pem", "client_key": "/c.key"}, errors.CertificateFailed,
+     "TLS handshake with 192.0.2.1:443 failed: tlsv1 alert unknown ca; check that the device trusts the CA of the "
+     "client certificate /c.pem"),
+    (_chained(lambda r: httpx.ConnectError("", request=r), ssl.SSLEOFError(
+        8, "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol (_ssl.c:1006)")), {},
+     errors.ConnectFailed, "TLS handshake with 192.0.2.1:443 failed: EOF occurred in violation of protocol" + MTLS_HINT),
+])
+def test_proxy_and_client_certificate_failures_name_their_cause(handler, settings, cls, text):
+    with pytest.raises(errors.TransportError) as err:
+        run(handler, lambda c: c.get("m:x"), retries=0, **settings)
+    assert err.value.kind == cls.kind and str(err.value) == text
+
+
+def test_a_reset_after_the_device_has_answered_is_not_blamed_on_tls():
+    def handler(request):
+        if request.url.path == "/.well-known/host-meta":
+            return httpx.Response(404)
+        raise httpx.ReadError("", request=request) from ConnectionResetError(104, "Connection reset by peer")
+
+    with pytest.raises(errors.ProtocolFailure, match="^connection reset or closed by the device while reading m:x$"):
+        run(handler, lambda c: c.get("m:x"))
 
 
 def test_refused_connections_are_retried_but_certificate_failures_are_not():

@@ -1,0 +1,234 @@
+"""Mutual TLS and the per-host proxy of johann.monitor, through ansible-playbook against the lab.
+
+Host ``mtls`` requires a client certificate from the lab CA (fault ``client_cert_required``);
+host ``c9300`` is read through a CONNECT proxy run by this test, which records every target.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import socket
+import ssl
+import threading
+from pathlib import Path
+
+import pytest
+from ansible_collections.johann.monitor.plugins.module_utils._restconf import errors
+from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import ClientSettings, RestconfClient
+
+from lab import pki
+from tests.integration.conftest import run_playbook
+from tests.lablib import ROOT
+
+
+def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    """Copy bytes until ``src`` closes, then pass the close on (half-close, as a TCP relay does)."""
+    with contextlib.suppress(OSError):
+        while data := src.recv(65536):
+            dst.sendall(data)
+    with contextlib.suppress(OSError):
+        dst.shutdown(socket.SHUT_WR)
+
+
+class ConnectProxy:
+    """A tiny HTTP CONNECT proxy on 127.0.0.1: tunnels to loopback targets only and records them."""
+
+    def __init__(self, deny_all: bool = False) -> None:
+        self.deny_all = deny_all
+        self.targets: list[str] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:   # closed by close()
+                return
+            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
+
+    def _tunnel(self, client: socket.socket) -> None:
+        with client:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = client.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+            host, _, port = target.rpartition(":")
+            if method != "CONNECT" or not _is_loopback(host) or self.deny_all:
+                client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
+            self.targets.append(target)
+            with socket.create_connection((host, int(port)), timeout=5) as upstream:
+                upstream.settimeout(None)
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                back = threading.Thread(target=_pipe, args=(upstream, client), daemon=True)
+                back.start()
+                _pipe(client, upstream)
+                back.join(10)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (bound, then released)."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def proxies():
+    running = {"open": ConnectProxy(), "denying": ConnectProxy(deny_all=True)}
+    yield running
+    for proxy in running.values():
+        proxy.close()
+
+
+@pytest.fixture(scope="module")
+def dead_proxy_url() -> str:
+    return f"http://127.0.0.1:{_closed_port()}"
+
+
+@pytest.fixture(scope="module")
+def foreign_client_cert(tmp_path_factory) -> tuple[Path, Path]:
+    """A client certificate from a CA of its own, which the lab's devices do not trust."""
+    state = tmp_path_factory.mktemp("foreign_ca")
+    return pki.client_cert_files(pki.load_or_create_ca(state), state)
+
+
+@pytest.fixture(scope="module")
+def results(lab, proxies, dead_proxy_url, foreign_client_cert, tmp_path_factory):
+    out = tmp_path_factory.mktemp("tls_options") / "results.json"
+    cert, key = foreign_client_cert
+    run = run_playbook(lab, ROOT / "tests/integration/tls_options.yml", "-e", f"results_file={out}",
+                       "-e", f"foreign_client_cert={cert}", "-e", f"foreign_client_key={key}",
+                       "-e", f"proxy_url={proxies['open'].url}", "-e", f"denying_proxy_url={proxies['denying'].url}",
+                       "-e", f"dead_proxy_url={dead_proxy_url}")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    return {name: result["device"] for name, result in json.loads(out.read_text()).items()}
+
+
+def _authority(lab, host: str) -> str:
+    h = lab.host(host)
+    return f"{h['ansible_host']}:{h['ansible_port']}"
+
+
+def test_without_a_client_certificate_the_handshake_is_refused(lab, results):
+    record = results["no_cert"]
+    assert record["status"] == "unreachable" and record["identity"] is None
+    # The lab (asyncio) closes without a TLS alert; the client names the likely cause and the fix.
+    assert record["message"] == (
+        f"connection to {_authority(lab, 'mtls')} closed before any reply (Server disconnected without sending a "
+        "response.): the device may have refused the TLS handshake; a device that requires a client certificate "
+        "(mutual TLS) does this: set client_cert and client_key")
+
+
+def test_a_client_certificate_from_another_ca_is_refused(lab, results, foreign_client_cert):
+    record = results["foreign_cert"]
+    assert record["status"] == "unreachable" and record["identity"] is None
+    assert record["message"] == (
+        f"connection to {_authority(lab, 'mtls')} closed before any reply (Server disconnected without sending a "
+        "response.): the device may have refused the TLS handshake; check that the device trusts the CA of the "
+        f"client certificate {foreign_client_cert[0]}")
+
+
+@pytest.mark.parametrize("case", ["with_cert", "cert_from_inventory"])
+def test_with_the_lab_client_certificate_the_device_is_read(results, case):
+    record = results[case]
+    assert record["status"] == "ok", record["message"]
+    assert record["identity"]["hostname"] == "mtls"
+
+
+def test_the_proxy_tunnels_to_exactly_the_device(lab, results, proxies):
+    record = results["proxied"]
+    assert record["status"] == "ok", record["message"]
+    assert record["identity"]["hostname"] == "c9300"
+    assert proxies["open"].targets and set(proxies["open"].targets) == {_authority(lab, "c9300")}
+
+
+def test_a_proxy_that_is_not_there_is_named(lab, results, dead_proxy_url):
+    record = results["dead_proxy"]
+    assert record["status"] == "unreachable" and record["identity"] is None
+    assert record["message"] == (f"cannot reach {_authority(lab, 'c9300')} through the proxy {dead_proxy_url}: "
+                                 "the proxy refused the connection (nothing listens there)")
+
+
+def test_a_proxy_that_refuses_the_tunnel_is_named(lab, results, proxies):
+    record = results["denied"]
+    assert record["status"] == "unreachable" and record["identity"] is None
+    assert record["message"] == (f"the proxy {proxies['denying'].url} refused the tunnel to "
+                                 f"{_authority(lab, 'c9300')}: 403 Forbidden")
+    assert proxies["denying"].targets == []
+
+
+
+
+class AlertingServer:
+    """A blocking OpenSSL server that requires a client certificate, as a real device's does.
+
+    Unlike the lab's asyncio servers, it sends the TLS alert (``certificate required`` in TLS 1.3)
+    before it closes, so the client meets what real devices send.
+    """
+
+    def __init__(self, cert: Path, key: Path, ca: Path) -> None:
+        self.context = pki.server_context(cert, key, client_ca=ca)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.refusals: list[str] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:   # closed by close()
+                return
+            with raw, contextlib.suppress(OSError):
+                try:
+                    self.context.wrap_socket(raw, server_side=True).close()
+                except ssl.SSLError as exc:
+                    self.refusals.append(exc.reason or str(exc))
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_device_that_sends_the_tls_alert_is_named(lab, tmp_path):
+    """The alert is read, or lost to a reset (it varies from run to run): either way the message names the cause."""
+    ca = pki.load_or_create_ca(lab.state_dir)
+    cert, key = pki.device_cert_files(ca, tmp_path, "alerting.lab.johann.test", "127.0.0.1")
+    server = AlertingServer(cert, key, ca.path)
+
+    async def attempt() -> errors.RestconfError:
+        settings = ClientSettings(host="127.0.0.1", port=server.port, username="u", password="p",
+                                  ca_path=lab.ca_path, retries=0, timeout=5)
+        async with RestconfClient(settings) as client:
+            with pytest.raises(errors.TransportError) as caught:
+                await client.get("ietf-system:system")
+        return caught.value
+
+    try:
+        failures = [asyncio.run(attempt()) for _ in range(8)]
+    finally:
+        server.close()
+    assert server.refusals == ["PEER_DID_NOT_RETURN_A_CERTIFICATE"] * 8
+    where, hint = f"127.0.0.1:{server.port}", ("; a device that requires a client certificate (mutual TLS) does "
+                                               "this: set client_cert and client_key")
+    alert_read = f"TLS handshake with {where} failed: tlsv13 alert certificate required{hint}"
+    alert_lost = f"connection to {where} reset before any reply: the device may have refused the TLS handshake{hint}"
+    for failure in failures:   # the alert, or a reset when the request met the closed socket first
+        assert (type(failure), str(failure)) in {(errors.CertificateFailed, alert_read),
+                                                 (errors.ProtocolFailure, alert_lost)}, repr(failure)
