@@ -74,10 +74,10 @@ def _sensor_levels(alerts: list[dict]) -> dict[str, str]:
 
 def device_view(host: str, record: dict | None, thresholds: dict) -> dict[str, Any]:
     """One row of the fleet table and the header of the device page."""
-    if record is None:
-        return {"host": host, "status": "missing", "status_label": STATUS_LABELS["missing"], "record": None,
-                "message": "no device_info result for this host in this run", "page": page_name(host),
-                "alerts": [], "sensor_levels": {}, "interfaces": {"up": 0, "down": 0, "admin_down": 0, "total": 0}}
+    if record is None:   # same keys as any device, so templates need no special case
+        view = device_view(host, {"status": "missing",
+                                  "message": "no device_info result for this host in this run"}, thresholds)
+        return dict(view, record=None)
     status = record.get("status") or "error"
     alerts = evaluate(record, thresholds) if status in ("ok", "degraded") else []
     interfaces = record.get("interfaces") or []
