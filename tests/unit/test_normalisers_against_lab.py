@@ -60,3 +60,41 @@ def test_every_release_normalises_to_the_truth(profile):
         assert sections["memory"]["used_percent"] == pytest.approx(100 * truth["memory_used_fraction"], abs=0.06)
         assert (sections["licensing"] is None) is (profile == "iosxe-16.12")
         assert (sections["environment"] is None) is (profile == "iosxe-16.12")
+
+
+def _record_at(device, at: float) -> dict:
+    truth = device_truth(device, at)
+    platform = platforms.BY_NAME[truth["platform"]]
+    raw = {}
+    for resource in platform.resources:
+        reply = restconf.dispatch(device, restconf.Request("GET", "/restconf/data/" + resource.path,
+                                                          list(resource.params.items()), restconf.JSON_TYPE), at)
+        body, _ = restconf.render(reply, restconf.JSON_TYPE)
+        raw[resource.key] = unwrap(json.loads(body)) if reply.status == 200 else None
+    record = {"status": "ok", "polled_at": None}
+    ctx: dict = {"now": None}
+    for section in platform.sections:
+        record[section.name] = section.build(raw, ctx)
+    return record
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+@pytest.mark.parametrize("reboot", [False, True], ids=["steady", "rebooted"])
+def test_rates_between_two_runs_match_the_lab(profile, reboot):
+    from ansible_collections.johann.monitor.plugins.module_utils._history import rates, summarise
+    device = _device(profile)
+    first = summarise(_record_at(device, EPOCH))
+    if reboot:
+        device.reboot(EPOCH + 100, "Power Failure")
+    second = summarise(_record_at(device, EPOCH + 300))
+    result = rates(first, second)
+    truth = device_truth(device, EPOCH + 300)["interfaces"]
+    assert result["rebooted"] is reboot
+    checked = 0
+    for name, got in result["interfaces"].items():
+        expected = truth[name]["rates"]
+        assert got["in_bps"] is not None and got["in_bps"] >= 0, (name, got)
+        assert got["in_bps"] == pytest.approx(expected["in_bps"], rel=0.01, abs=50), name
+        assert got["out_bps"] == pytest.approx(expected["out_bps"], rel=0.01, abs=50), name
+        checked += expected["in_bps"] > 0
+    assert checked >= 4
