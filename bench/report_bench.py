@@ -20,7 +20,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "collections")]
 
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS  # noqa: E402
 from ansible_collections.johann.monitor.plugins.module_utils._normalise import platforms  # noqa: E402
-from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import SECTIONS, unwrap  # noqa: E402
+from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import SECTIONS  # noqa: E402
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import render_report  # noqa: E402
 
 from lab import restconf  # noqa: E402
@@ -33,12 +33,7 @@ PROFILES = ("iosxe-17", "iosxe-17", "iosxe-16.12", "ietf")
 
 def _record(device, platform_name: str) -> dict:
     platform = platforms.BY_NAME[platform_name]
-    raw = {}
-    for resource_ in platform.resources:
-        reply = restconf.dispatch(device, restconf.Request("GET", "/restconf/data/" + resource_.path,
-                                                          list(resource_.params.items()), restconf.JSON_TYPE), EPOCH)
-        body, _ = restconf.render(reply, restconf.JSON_TYPE)
-        raw[resource_.key] = unwrap(json.loads(body)) if reply.status == 200 else None
+    raw = {r.key: restconf.get_json(device, r.path, r.params, EPOCH)[1] for r in platform.resources}
     record = {"schema": 1, "host": device.name, "address": device.address, "port": device.port, "status": "ok",
               "message": None, "platform": platform_name, "restconf_root": "/restconf", "root_source": "host-meta",
               "polled_at": "2026-11-18T11:06:40.000Z", "duration": 0.1, "requests": 14, "alerts": [],

@@ -402,6 +402,15 @@ def _operations(d: Device, req: Request, name: str) -> Reply:
     return Reply(200, ops[name](d, body))
 
 
+def get_json(d: Device, path: str, query: Mapping[str, str], now: float):
+    """A GET answered in-process, decoded: ``(status, value of the one member or None)``."""
+    status, body = served(d, "/restconf/data/" + path, query, now, JSON_TYPE)
+    if status != 200:
+        return status, None
+    (value,) = json.loads(body).values()
+    return status, value
+
+
 def served(d: Device, path: str, query: Mapping[str, str], now: float, accept: str | None) -> tuple[int, bytes]:
     """What the device would answer to a GET, without faults: the ground truth API uses it."""
     reply = dispatch(d, Request("GET", path, list(query.items()), accept), now, d.faults.get("root", "/restconf"))

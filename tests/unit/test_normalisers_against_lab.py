@@ -4,11 +4,8 @@ No sockets: the lab's RESTCONF layer answers in-process, the normalisers are pur
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 from ansible_collections.johann.monitor.plugins.module_utils._normalise import platforms
-from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import unwrap
 
 from lab import restconf
 from lab.fleet import DeviceSpec, Fleet, build_devices
@@ -25,15 +22,9 @@ def _device(profile: str):
     return device
 
 
-def _raw(device, platform):
-    raw = {}
-    for resource in platform.resources:
-        query = list(resource.params.items())
-        reply = restconf.dispatch(device, restconf.Request("GET", "/restconf/data/" + resource.path, query,
-                                                          restconf.JSON_TYPE), EPOCH)
-        body, _ = restconf.render(reply, restconf.JSON_TYPE)
-        raw[resource.key] = unwrap(json.loads(body)) if reply.status == 200 else None
-    return raw
+def _raw(device, platform, at: float = EPOCH):
+    """What the device serves for each resource of the platform, decoded (None when not 200)."""
+    return {r.key: restconf.get_json(device, r.path, r.params, at)[1] for r in platform.resources}
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
@@ -63,14 +54,8 @@ def test_every_release_normalises_to_the_truth(profile):
 
 
 def _record_at(device, at: float) -> dict:
-    truth = device_truth(device, at)
-    platform = platforms.BY_NAME[truth["platform"]]
-    raw = {}
-    for resource in platform.resources:
-        reply = restconf.dispatch(device, restconf.Request("GET", "/restconf/data/" + resource.path,
-                                                          list(resource.params.items()), restconf.JSON_TYPE), at)
-        body, _ = restconf.render(reply, restconf.JSON_TYPE)
-        raw[resource.key] = unwrap(json.loads(body)) if reply.status == 200 else None
+    platform = platforms.BY_NAME[device_truth(device, at)["platform"]]
+    raw = _raw(device, platform, at)
     record = {"status": "ok", "polled_at": None}
     ctx: dict = {"now": None}
     for section in platform.sections:
