@@ -7,7 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test lint sanity bench bench-quick lab-start lab-stop lab-status clean
+.PHONY: help venv demo test lint sanity bench bench-quick lab-start lab-stop lab-status clean \
+	ara-start ara-stop ara-list
 
 help:
 	@echo "make demo    start the simulated lab and show it is ready"
@@ -16,12 +17,15 @@ help:
 	@echo "make sanity  ansible-test sanity for the collection only"
 	@echo "make bench   benchmarks (lab throughput over TLS; netcommon interop)"
 	@echo "make lab-stop / lab-status"
+	@echo "make ara-start / ara-stop / ara-list   the local ARA server (run history) at $(ARA_SERVER)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.x")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@# a fixed path to ARA's Ansible plugins for ansible.cfg, whatever the Python version
+	ln -sfn "$$($(PY) -m ara.setup.path)/plugins" $(VENV)/ara-plugins
 	@touch $@
 
 venv: $(STAMP)
@@ -36,10 +40,29 @@ lab-stop: $(STAMP)
 lab-status: $(STAMP)
 	@$(PY) -m lab status
 
+# ARA: the run history. ansible.cfg points ARA's callback at $(ARA_SERVER); the
+# johann.monitor.ara_server callback starts the server there when a run needs it.
+ARA_SERVER := http://127.0.0.1:8055
+ARA_DATA := $(CURDIR)/.ara/server
+ARA_ENV := ARA_API_CLIENT=http ARA_API_SERVER=$(ARA_SERVER)
+
+ara-start: $(STAMP)
+	@$(PY) -c 'import sys; sys.path.insert(0, "$(COLLECTION)/plugins/callback"); import ara_server as a; \
+		sys.exit(0 if a.answers("$(ARA_SERVER)") else a.start_server("$(ARA_SERVER)", "$(ARA_DATA)", 30))'
+	@echo "ARA: $(ARA_SERVER) (data in $(ARA_DATA))"
+
+ara-stop:
+	@if [ -f $(ARA_DATA)/gunicorn.pid ]; then kill "$$(cat $(ARA_DATA)/gunicorn.pid)" && echo "ARA server stopped"; \
+		else echo "no ARA server started from $(ARA_DATA)"; fi
+
+ara-list: $(STAMP)
+	$(ARA_ENV) $(VENV)/bin/ara playbook list --limit 20
+
 demo: lab-start
 	$(VENV)/bin/ansible-playbook playbooks/monitor.yml
 	@echo
 	@echo "The report: file://$(CURDIR)/reports/out/index.html"
+	@echo "The run history (ARA): $(ARA_SERVER) in a browser, or make ara-list"
 	@echo "The lab keeps running for you to explore (make lab-status, make lab-stop); see README.md."
 
 lint: $(STAMP)
@@ -85,6 +108,6 @@ bench-quick: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/run.py --quick $(BENCH_ARGS)
 
-clean:
+clean: ara-stop
 	-$(PY) -m lab stop
 	rm -rf .lab reports/out bench/work tests/artifacts .pytest_cache

@@ -12,9 +12,18 @@ import pytest
 from tests.lablib import ROOT
 
 
-def run_playbook(lab, playbook: Path, *args: str, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+# ARA is off in these runs unless a test asks for it (ara=True, with its own server: see
+# tests/integration/test_history.py): the project's ansible.cfg records every run into the
+# user's local ARA server, which a test must never touch.
+ARA_OFF = {"ANSIBLE_CALLBACK_PLUGINS": "/nonexistent"}
+
+
+def run_playbook(lab, playbook: Path, *args: str, extra_env: dict | None = None,
+                 ara: bool = False) -> subprocess.CompletedProcess:
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="false", **(extra_env or {}))
+               ANSIBLE_LOCALHOST_WARNING="false", **({} if ara else ARA_OFF), **(extra_env or {}))
+    for name in [k for k in env if k.startswith(("ARA_", "JOHANN_ARA_")) and not ara]:
+        del env[name]
     ansible = Path(sys.executable).with_name("ansible-playbook")
     return subprocess.run([str(ansible), str(playbook), "-i", str(lab.state_dir / "inventory.yml"), *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)

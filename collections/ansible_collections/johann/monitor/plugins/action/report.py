@@ -11,6 +11,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import ThresholdError, merge_thresholds
 from ansible_collections.johann.monitor.plugins.module_utils._tasks import report_spec
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import load_fleet_json, render_report
 
 COLLECTION_TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "report"
@@ -92,5 +93,26 @@ class ActionModule(ActionBase):
                       or project / "reports" / "out")
         generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         title = params["title"] if "title" in self._task.args else stored.get("title", params["title"])
-        summary = render_report(records, output, self._template_dirs(params, project), thresholds, title, generated)
+        summary = render_report(records, output, self._template_dirs(params, project), thresholds, title, generated,
+                                history=self._history(params))
         return dict(summary, changed=True)
+
+    def _history(self, params: dict) -> dict:
+        """Past runs from ARA, or why there are none (the report says so; it never fails over history)."""
+        client, why = hist.ara_client()
+        off = {"enabled": False, "source": hist.describe(client) if client else None, "past": [],
+               "recording": client is not None}
+        if not params["history"]:
+            return dict(off, reason="history is switched off (history: false)")
+        if params.get("fleet_json"):
+            return dict(off, reason="re-rendered from fleet.json: history is shown by monitor runs only")
+        if params["history_runs"] < 0:
+            raise ValueError(f"history_runs must be 0 or more, not {params['history_runs']}")
+        if client is None:
+            return dict(off, reason=why)
+        try:
+            past = hist.load_runs(client, params["history_runs"])
+        except hist.HistoryError as exc:
+            self._display.warning(f"johann.monitor.report: {exc}; the report shows this run only")
+            return dict(off, reason=str(exc), recording=False)   # writing would fail the same way
+        return dict(off, enabled=True, reason=None, past=past)

@@ -32,11 +32,12 @@ def summarise(record: dict) -> dict[str, Any]:
     interfaces = {}
     for i in record.get("interfaces") or []:
         c, widths = i.get("counters") or {}, i.get("counter_widths") or {}
-        interfaces[i["name"]] = {
-            "in": c.get("in_octets"), "out": c.get("out_octets"), "err": c.get("in_errors"),
-            "w_in": widths.get("in_octets", 64), "w_out": widths.get("out_octets", 64),
-            "w_err": widths.get("in_errors", 64), "up": i.get("oper_status") == "up",
-            "speed": i.get("speed")}
+        entry = {"in": c.get("in_octets"), "out": c.get("out_octets"), "err": c.get("in_errors"),
+                 "up": i.get("oper_status") == "up", "speed": i.get("speed")}
+        for key, counter in (("w_in", "in_octets"), ("w_out", "out_octets"), ("w_err", "in_errors")):
+            if widths.get(counter, 64) != 64:   # 64 is the default: a summary of 1000 devices stays small
+                entry[key] = widths[counter]
+        interfaces[i["name"]] = entry
     neighbors = record.get("neighbors") or {}
     return {
         "schema": SUMMARY_SCHEMA, "status": record.get("status"), "polled_at": record.get("polled_at"),

@@ -58,6 +58,8 @@ def report_spec() -> dict[str, Any]:
         "templates_dir": {"type": "path"},
         "thresholds": {"type": "dict"},
         "title": {"type": "str", "default": "johann.monitor"},
+        "history": {"type": "bool", "default": True},
+        "history_runs": {"type": "int", "default": 30},
     }
 
 

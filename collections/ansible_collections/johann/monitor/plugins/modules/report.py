@@ -55,6 +55,22 @@ options:
     description: Title of the pages.
     type: str
     default: johann.monitor
+  history:
+    description:
+      - Read the last O(history_runs) run summaries from ARA and show trends - CPU, memory and temperature
+        sparklines, interface throughput and error rates from counter deltas since the previous run, what
+        changed since then, and the fleet's availability per run.
+      - Needs ARA's callback loaded in the run (the project's C(ansible.cfg) does it). Without ARA, or when
+        ARA cannot be read, the report shows this run only and says why history is off; it never fails
+        over history.
+      - Each run's summary is written to C(summary.json) in O(output_dir); C(playbooks/monitor.yml)
+        attaches it to the run in ARA (C(ara_record), key C(johann.summary)), which is what later runs read.
+    type: bool
+    default: true
+  history_runs:
+    description: How many past runs to read from ARA (the newest first). V(0) reads none.
+    type: int
+    default: 30
 attributes:
   check_mode:
     support: none
@@ -135,6 +151,25 @@ render_seconds:
   returned: success
   type: float
   sample: 0.8
+summary_path:
+  description: This run's compact summary of every device (what C(ara_record) attaches to the run in ARA).
+  returned: success
+  type: str
+  sample: /srv/www/network/summary.json
+history:
+  description:
+    - Whether trends are shown, from where, how many past runs were read, and why not when off.
+    - C(recording) is true when ARA's callback is loaded in this run and its server answered; C(playbooks/monitor.yml)
+      then attaches the run's summary to the run in ARA.
+  returned: success
+  type: dict
+  sample: {"enabled": true, "recording": true, "source": "ARA at http://127.0.0.1:8055", "past_runs": 29,
+           "reason": null}
+changes:
+  description: What changed on each device since its previous run (devices with changes only).
+  returned: success
+  type: dict
+  sample: {"c9300-01": ["rebooted at 2026-11-29T10:00:30.000Z", "lost neighbour core-2"]}
 msg:
   description: What went wrong.
   returned: failure

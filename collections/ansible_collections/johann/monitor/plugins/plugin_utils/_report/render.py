@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import view, writer
 
 FLEET_SCHEMA = 1
@@ -53,12 +54,26 @@ def load_fleet_json(path: Path) -> dict[str, Any]:
 
 
 def render_report(records: dict[str, dict | None], output_dir: Path, template_dirs: list[Path],
-                  thresholds: dict, title: str, generated_at: str) -> dict[str, Any]:
-    """Write index, device pages, statistics, licensing and exports; return counts and paths."""
+                  thresholds: dict, title: str, generated_at: str,
+                  history: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write index, device pages, statistics, licensing and exports; return counts and paths.
+
+    ``history``: ``{"enabled": bool, "reason": str | None, "source": str | None,
+    "past": [run summaries, oldest first]}``; off when None.
+    """
     started = time.monotonic()
+    history = history or {"enabled": False, "reason": "history was not asked for", "source": None, "past": []}
     devices = sorted((view.device_view(host, rec, thresholds) for host, rec in records.items()),
                      key=lambda d: d["host"])
     fleet = view.fleet_view(devices)
+    current = hist.run_summary(records, generated_at)
+    fleet["history"] = {"enabled": bool(history["enabled"]), "reason": history.get("reason"),
+                        "source": history.get("source"), "past_runs": len(history.get("past") or []), "runs": []}
+    if history["enabled"]:
+        fleet["history"]["runs"] = hist.attach(devices, history.get("past") or [], current)
+    else:
+        for d in devices:
+            d["trend"] = None
     env = writer.environment(template_dirs)
     script, script_hash = writer.script_and_hash(env)
     common = {"title": title, "generated_at": generated_at, "fleet": fleet, "script": script,
@@ -74,6 +89,8 @@ def render_report(records: dict[str, dict | None], output_dir: Path, template_di
     writer.write_atomic(output_dir / "fleet.json", json.dumps(
         {"schema": FLEET_SCHEMA, "title": title, "generated_at": generated_at, "thresholds": thresholds,
          "devices": {d["host"]: d["record"] for d in devices}}, separators=(",", ":"), ensure_ascii=False))
+    summary_path = output_dir / "summary.json"
+    writer.write_atomic(summary_path, json.dumps(current, separators=(",", ":"), ensure_ascii=False))
     index = output_dir / "index.html"
     writer.write_atomic(index, env.get_template("index.html").render(devices=devices, root="", **common))
     statuses = Counter(d["status"] for d in devices)
@@ -83,4 +100,9 @@ def render_report(records: dict[str, dict | None], output_dir: Path, template_di
         "alerting": {d["host"]: d["alerts"] for d in devices if d["alerts"]},
         "not_ok": {d["host"]: f"{d['status']}: {d['message']}" for d in devices if d["status"] != "ok"},
         "stale_pages_removed": stale, "render_seconds": round(time.monotonic() - started, 3),
+        "summary_path": str(summary_path),
+        "history": dict({k: fleet["history"][k] for k in ("enabled", "reason", "source", "past_runs")},
+                        recording=bool(history.get("recording"))),
+        "changes": {d["host"]: [c["text"] for c in d["trend"]["changes"]] for d in devices
+                    if d.get("trend") and d["trend"]["changes"]},
     }

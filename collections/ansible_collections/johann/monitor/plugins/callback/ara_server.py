@@ -1,0 +1,151 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Start the local ARA API server that ARA's callback is configured to send to, when it is not up."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: ara_server
+type: aggregate
+short_description: Start the project's local ARA API server before ARA records the run
+description:
+  - ARA's callback (C(ara_default)) with C(api_client=http) sends every result to an ARA API server.
+    When that server runs on this machine, it has to be up before the playbook starts, or nothing is recorded.
+  - When ARA's callback is loaded with the http client and its C(api_server) is a loopback address that
+    does not answer, this callback starts the server there - C(gunicorn) with one sync worker serving
+    C(ara.server.wsgi), its SQLite database and settings in O(data_dir) - and waits until it answers.
+    It runs before ARA's callback sends anything.
+  - The server keeps running after the run, so the next run records at once and the ARA web interface
+    stays at the same address. Stop it with C(make ara-stop) or by the pid in C(<data_dir>/gunicorn.pid).
+  - Why a server and not ARA's default offline client - about 4 times less added time on a
+    1000-device run - is in the project's C(bench/ara-cost.md).
+  - Does nothing when ARA is not installed, its callback is not loaded, it uses the offline client,
+    or its server is on another machine.
+requirements:
+  - ara[server] and gunicorn on the controller, in the Python that runs Ansible.
+options:
+  autostart:
+    description: Start the server when it does not answer. V(false) only reports that it is down.
+    type: bool
+    default: true
+    ini:
+      - section: johann_ara
+        key: autostart
+    env:
+      - name: JOHANN_ARA_AUTOSTART
+  data_dir:
+    description:
+      - The server's data directory (C(ARA_BASE_DIR)) - its SQLite database, C(settings.yaml), log and pid file.
+      - A relative path in C(ansible.cfg) is relative to the directory of that file.
+    type: path
+    default: ~/.ara/server
+    ini:
+      - section: johann_ara
+        key: data_dir
+    env:
+      - name: JOHANN_ARA_DATA_DIR
+  start_timeout:
+    description: Seconds to wait for a started server to answer.
+    type: float
+    default: 30
+    ini:
+      - section: johann_ara
+        key: start_timeout
+    env:
+      - name: JOHANN_ARA_START_TIMEOUT
+"""
+
+import ipaddress
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from ansible.plugins.callback import CallbackBase
+
+try:
+    from ara.clients.utils import active_client
+except ImportError:   # ARA not installed: nothing to start
+    active_client = None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def answers(endpoint: str, timeout: float = 1.0) -> bool:
+    """The ARA API answers at endpoint (any HTTP reply from /api/v1/ means a server is there)."""
+    try:
+        with urllib.request.urlopen(endpoint.rstrip("/") + "/api/v1/", timeout=timeout):   # noqa: S310 (loopback)
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def start_server(endpoint: str, data_dir: str, timeout: float) -> str | None:
+    """Migrate the database and start gunicorn on endpoint's address; None when it answers, else why not."""
+    url = urllib.parse.urlsplit(endpoint)
+    host, port = url.hostname, url.port or 80
+    os.makedirs(data_dir, mode=0o700, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARA_API_")}
+    env["ARA_BASE_DIR"] = data_dir
+    log = os.path.join(data_dir, "server.log")
+    migrate = subprocess.run([sys.executable, "-m", "ara.server", "migrate"], env=env, capture_output=True,
+                             text=True, timeout=120, check=False)
+    if migrate.returncode:
+        return f"'ara-manage migrate' failed in {data_dir}: {(migrate.stderr or migrate.stdout).strip()[-300:]}"
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", bind, "--daemon",
+               "--pid", os.path.join(data_dir, "gunicorn.pid"), "--error-logfile", log,
+               "--no-control-socket", "ara.server.wsgi"]
+    started = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    if started.returncode:
+        return f"gunicorn did not start: {(started.stderr or started.stdout).strip()[-300:]}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if answers(endpoint, timeout=1.0):
+            return None
+        time.sleep(0.2)
+    return f"started but not answering after {timeout:g} s (see {log})"
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "johann.monitor.ara_server"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def set_options(self, task_keys=None, var_options=None, direct=None):
+        super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
+        # ARA's callback is loaded before this one (plugins from paths come before collection
+        # callbacks) and made its client in its own set_options; nothing has been sent yet.
+        client = active_client() if active_client and active_client._instance else None
+        endpoint = getattr(client, "endpoint", None)
+        if client is None or type(client).__name__ != "AraHttpClient" or not endpoint:
+            return   # no ARA, or its offline client (in-process server), or not an http client
+        host = urllib.parse.urlsplit(endpoint).hostname or ""
+        if not _loopback(host) or answers(endpoint, timeout=2.0):
+            return
+        if not self.get_option("autostart"):
+            self._display.warning(f"ARA's API server {endpoint} does not answer, so this run is not recorded: "
+                                  "start it (make ara-start) or set JOHANN_ARA_AUTOSTART=true")
+            return
+        data_dir = self.get_option("data_dir")
+        self._display.display(f"Starting ARA's API server at {endpoint} (data in {data_dir})", screen_only=True)
+        try:
+            problem = start_server(endpoint, data_dir, float(self.get_option("start_timeout")))
+        except (OSError, subprocess.SubprocessError) as exc:
+            problem = str(exc)
+        if problem:
+            self._display.warning(f"ARA's API server {endpoint} could not be started, so this run is not "
+                                  f"recorded: {problem}. Fix that, or record with ARA's offline client "
+                                  "(ARA_API_CLIENT=offline, slower).")

@@ -1,0 +1,137 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run history for the report: read past run summaries from ARA, turn them into trends.
+
+Each monitor run attaches one ARA record (key ``johann.summary``, type json) to its
+playbook: the compact summary of every device (module_utils/_history.summarise).
+The report reads the last N of those records and, with this run's summaries,
+builds per-device series (CPU, memory, temperature, status), rates between the
+previous run and this one, what changed, and the fleet's availability per run.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from ansible_collections.johann.monitor.plugins.module_utils._history import (
+    SUMMARY_SCHEMA, changes, rates, rebooted, summarise)
+
+RECORD_KEY = "johann.summary"
+ANSWERED = ("ok", "degraded")
+
+
+class HistoryError(Exception):
+    """History could not be read; the message says why and what to do."""
+
+
+def ara_client() -> tuple[Any, str | None]:
+    """ARA's client of this run (made by ARA's callback in the controller process), or None and why not."""
+    try:
+        from ara.clients.utils import active_client
+    except ImportError:
+        return None, "ARA is not installed (pip install 'ara[server]'), so runs are not recorded"
+    client = active_client() if active_client._instance is not None else None
+    if client is None:
+        return None, ("ARA's callback is not loaded in this run (callback_plugins in ansible.cfg, "
+                      "see README: Run history), so runs are not recorded")
+    return client, None
+
+
+def describe(client: Any) -> str:
+    if type(client).__name__ == "AraOfflineClient":
+        return "ARA (offline client, local database)"
+    return f"ARA at {getattr(client, 'endpoint', '?')}"
+
+
+def run_summary(records: dict[str, dict | None], generated_at: str) -> dict[str, Any]:
+    """What one run attaches to ARA: every answered-or-not device, compact."""
+    return {"schema": SUMMARY_SCHEMA, "generated_at": generated_at,
+            "devices": {host: summarise(rec) for host, rec in sorted(records.items()) if rec is not None}}
+
+
+def _get(client: Any, path: str, **params) -> dict:
+    try:
+        reply = client.get(path, **params)
+    except Exception as exc:   # requests' errors, without importing requests here
+        raise HistoryError(f"could not read run history from {describe(client)}: {type(exc).__name__}: {exc}") \
+            from None
+    if not isinstance(reply, dict):
+        raise HistoryError(f"unexpected reply from {describe(client)} for {path}")
+    if "detail" in reply and len(reply) == 1:   # DRF's error body (401, 403, 404)
+        raise HistoryError(f"{describe(client)} refused {path}: {reply['detail']}")
+    return reply
+
+
+def load_runs(client: Any, limit: int, key: str = RECORD_KEY) -> list[dict[str, Any]]:
+    """The last ``limit`` run summaries recorded in ARA, oldest first.
+
+    Records that cannot be read as a summary are left out (with the reason in
+    ``skipped``), so one bad record does not hide the others.
+    """
+    if limit <= 0:
+        return []
+    listing = _get(client, "/api/v1/records", key=key, order="-id", limit=limit)
+    runs = []
+    for item in listing.get("results") or []:
+        detail = _get(client, f"/api/v1/records/{item['id']}")
+        value = detail.get("value")
+        try:
+            value = json.loads(value) if isinstance(value, str) else value
+        except ValueError:
+            value = None
+        if not isinstance(value, dict) or not isinstance(value.get("devices"), dict) \
+                or value.get("schema") != SUMMARY_SCHEMA:
+            continue
+        playbook = detail.get("playbook")
+        runs.append({"playbook": playbook.get("id") if isinstance(playbook, dict) else playbook,
+                     "time": value.get("generated_at") or detail.get("created"), "devices": value["devices"]})
+    runs.reverse()
+    return runs
+
+
+def _parse(text: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
+
+
+def fleet_history(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Availability per run: the share of the run's devices that answered."""
+    out = []
+    for run in runs:
+        statuses = [s.get("status") for s in run["devices"].values()]
+        answered = sum(1 for s in statuses if s in ANSWERED)
+        out.append({"time": run["time"], "playbook": run.get("playbook"), "total": len(statuses),
+                    "answered": answered, "current": bool(run.get("current")),
+                    "availability": round(100.0 * answered / len(statuses), 1) if statuses else None})
+    return out
+
+
+def device_trend(host: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Series over the runs that include the host, and what happened since its previous run."""
+    points = [(run["time"], run["devices"][host]) for run in runs if host in run["devices"]]
+    trend: dict[str, Any] = {
+        "points": len(points), "times": [t for t, _ in points],
+        "status": [s.get("status") for _, s in points],
+        "cpu": [s.get("cpu") for _, s in points], "memory": [s.get("memory") for _, s in points],
+        "temperature": [s.get("temperature") for _, s in points],
+        "reboots": sum(1 for (_, a), (_, b) in zip(points, points[1:]) if rebooted(a, b)),
+        "previous": None, "changes": [], "rates": None,
+    }
+    if len(points) >= 2:
+        (before_time, before), (_, now) = points[-2], points[-1]
+        trend["previous"] = before_time
+        trend["changes"] = changes(before, now)
+        if now.get("status") in ANSWERED and before.get("status") in ANSWERED or rebooted(before, now):
+            trend["rates"] = rates(before, now)
+    return trend
+
+
+def attach(devices: list[dict[str, Any]], past: list[dict[str, Any]], current: dict[str, Any]) -> list[dict]:
+    """Add ``trend`` to each device view; return the fleet's availability per run (this run last)."""
+    runs = [*past, {"time": current["generated_at"], "devices": current["devices"], "current": True}]
+    for d in devices:
+        d["trend"] = device_trend(d["host"], runs) if d["host"] in current["devices"] else None
+    return fleet_history(runs)

@@ -1,0 +1,105 @@
+"""Reading run summaries back from ARA's API, and the trends built from them.
+
+The client here is a stand-in with ARA's client interface (get(path, **params) -> decoded JSON),
+for these functions only; the real client against a real ARA server is in tests/integration/test_history.py.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist
+
+GIG = 1_000_000_000
+
+
+def _summary(time, cpu, status="ok", boot="2026-11-01T00:00:00.000Z", in_octets=0):
+    return {"schema": 1, "status": status, "time": time, "polled_at": time, "boot_time": boot, "version": "17.9.4a",
+            "cpu": cpu, "memory": 40.0, "temperature": 41.0, "alerts": 0, "neighbors": [],
+            "interfaces": {"Gi1": {"in": in_octets, "out": 0, "err": 0, "up": True, "speed": GIG}}}
+
+
+class FakeAra:
+    """ARA's API for records: a list without values, details with them (as ARA serialises them)."""
+
+    def __init__(self, values, fail=None):
+        self.values, self.fail, self.calls = values, fail, []
+
+    def get(self, path, **params):
+        self.calls.append((path, params))
+        if self.fail:
+            raise self.fail
+        if path == "/api/v1/records":
+            assert params["key"] == "johann.summary" and params["order"] == "-id"
+            ids = sorted(self.values, reverse=True)[:params["limit"]]
+            return {"count": len(ids), "results": [{"id": i, "key": "johann.summary", "playbook": i * 10} for i in ids]}
+        record_id = int(path.rsplit("/", 1)[1])
+        return {"id": record_id, "playbook": {"id": record_id * 10}, "created": "x", "value": self.values[record_id]}
+
+
+def _run(time, **devices):
+    return {"schema": 1, "generated_at": time, "devices": devices}
+
+
+def test_the_last_runs_come_back_oldest_first_from_json_strings_or_objects():
+    values = {1: json.dumps(_run("T1", a=_summary("T1", 10))), 2: _run("T2", a=_summary("T2", 20)),
+              3: json.dumps(_run("T3", a=_summary("T3", 30)))}
+    client = FakeAra(values)
+    runs = hist.load_runs(client, limit=2)
+    assert [r["time"] for r in runs] == ["T2", "T3"] and [r["playbook"] for r in runs] == [20, 30]
+    assert runs[1]["devices"]["a"]["cpu"] == 30
+    assert len(client.calls) == 3   # one list, one detail per run
+
+
+def test_a_record_that_is_not_a_summary_is_left_out_not_fatal():
+    values = {1: "not json {", 2: json.dumps({"schema": 99, "devices": {}}), 3: json.dumps(["a"]),
+              4: json.dumps(_run("T4", a=_summary("T4", 5)))}
+    assert [r["time"] for r in hist.load_runs(FakeAra(values), limit=30)] == ["T4"]
+
+
+def test_zero_runs_asks_nothing():
+    client = FakeAra({})
+    assert hist.load_runs(client, limit=0) == [] and client.calls == []
+
+
+def test_a_server_that_does_not_answer_gives_a_history_error_naming_it():
+    client = FakeAra({}, fail=ConnectionError("Connection refused"))
+    client.endpoint = "http://127.0.0.1:9"
+    with pytest.raises(hist.HistoryError, match=r"from ARA at http://127.0.0.1:9: ConnectionError: Connection refused"):
+        hist.load_runs(client, limit=3)
+
+
+def test_a_refusal_from_the_api_is_named():
+    class Refusing(FakeAra):
+        def get(self, path, **params):
+            return {"detail": "Authentication credentials were not provided."}
+    with pytest.raises(hist.HistoryError, match="refused /api/v1/records: Authentication credentials"):
+        hist.load_runs(Refusing({}), limit=3)
+
+
+def test_trends_series_rates_changes_and_availability():
+    past = [{"time": "R1", "devices": {"a": _summary("2026-11-29T10:00:00Z", 10, in_octets=0),
+                                       "b": _summary("2026-11-29T10:00:00Z", 50)}},
+            {"time": "R2", "devices": {"a": _summary("2026-11-29T10:05:00Z", 20, in_octets=37_500_000),
+                                       "b": _summary("2026-11-29T10:05:00Z", None, status="unreachable")}}]
+    current = {"generated_at": "R3", "devices": {
+        "a": _summary("2026-11-29T10:10:00Z", 30, in_octets=75_000_000),
+        "b": _summary("2026-11-29T10:10:00Z", 55)}}
+    devices = [{"host": "a"}, {"host": "b"}, {"host": "new"}]
+    fleet = hist.attach(devices, past, current)
+    assert [r["availability"] for r in fleet] == [100.0, 50.0, 100.0] and fleet[-1]["current"] is True
+    a, b, new = (d["trend"] for d in devices)
+    assert a["cpu"] == [10, 20, 30] and a["points"] == 3 and a["previous"] == "R2"
+    assert a["rates"]["interfaces"]["Gi1"]["in_bps"] == pytest.approx(37_500_000 * 8 / 300)   # 1 Mbit/s
+    assert b["status"] == ["ok", "unreachable", "ok"] and b["cpu"] == [50, None, 55]
+    assert [c["kind"] for c in b["changes"]] == ["came_back"]
+    assert b["rates"] is None   # no counters from the previous run to take a delta from
+    assert new is None          # not in this run's summary
+
+
+def test_run_summary_keeps_every_device_with_a_record():
+    records = {"a": {"status": "ok", "identity": {"boot_time": "2026-11-01T00:00:00Z"}, "interfaces": []},
+               "missing": None}
+    summary = hist.run_summary(records, "2026-11-29T10:00:00Z")
+    assert set(summary["devices"]) == {"a"} and summary["devices"]["a"]["status"] == "ok"
+    assert summary["schema"] == 1 and summary["generated_at"] == "2026-11-29T10:00:00Z"
