@@ -115,18 +115,25 @@ def credentials(state_dir: Path) -> dict:
     return creds
 
 
+BOOT_ANCHOR = 28 * 86400
+
+
 def build_devices(fleet: Fleet, creds: dict, clock: Clock) -> list[Device]:
     net = ipaddress.ip_network(fleet.network)
     hosts = net.hosts()
     first = next(net.hosts())
     now = clock.now()
+    # Boot times from a fixed point, not from the start: a real-time lab restarted (make demo
+    # again) keeps its devices' boot times and counters, so run history does not see reboots
+    # that did not happen. They move once per BOOT_ANCHOR, like a maintenance window.
+    anchor = now - now % BOOT_ANCHOR if clock.real_time else now
     devices = []
     for i, spec in enumerate(fleet.devices):
         address = str(next(hosts)) if fleet.addressing == "address" else str(first)
         port = fleet.port if fleet.addressing == "address" else fleet.port + i
         seed = int(unit(fleet.seed, spec.name) * 2 ** 31)
         password = creds["password"] + ("-not-this" if spec.faults.get("wrong_credentials") else "")
-        boot = now - 3600 * (2 + 2000 * unit(seed, "uptime"))
+        boot = anchor - 3600 * (2 + 2000 * unit(seed, "uptime"))
         device = Device(name=spec.name, profile=PROFILES[spec.profile], address=address, port=port,
                         seed=seed, username=creds["username"], password=password,
                         dns_name=f"{spec.name}.{DOMAIN}", boot_time=boot, faults=spec.faults)

@@ -22,6 +22,7 @@ class Clock:
 
     def __init__(self, epoch: float | None = None, frozen: bool = False) -> None:
         self._offset = 0.0 if epoch is None else epoch - time.time()
+        self.real_time = epoch is None and not frozen
         self._frozen_at: float | None = (epoch if epoch is not None else time.time()) if frozen else None
 
     def now(self) -> float:
