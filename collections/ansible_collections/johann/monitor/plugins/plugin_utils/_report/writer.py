@@ -58,6 +58,41 @@ def _human(value, units: tuple[str, ...], base: int) -> str:
     return f"{amount:.0f} {unit}" if unit == units[0] else f"{amount:.1f} {unit}"
 
 
+def _per_second(value) -> str:
+    """A small rate such as errors per second: three significant digits, ``0`` when none."""
+    if value is None:
+        return "—"
+    return "0/s" if value == 0 else f"{value:.3g}/s"
+
+
+def _decimal(value, digits: int = 1) -> str:
+    """``12.0`` → ``12``, ``45.25`` → ``45.2``: readings without trailing zeros."""
+    if value is None:
+        return "—"
+    text = f"{float(value):.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+_CHANGE_LABELS = {"went_down": "down", "came_back": "back", "rebooted": "rebooted", "version": "version"}
+_COUNTED_CHANGES = (("neighbor_new", "+{n} neighbour"), ("neighbor_lost", "\u2212{n} neighbour"),
+                    ("interface_down", "{n} interface down"), ("interface_up", "{n} interface up"))
+
+
+def change_labels(changes: list[dict] | None) -> list[str]:
+    """Short labels for the fleet table: ``down``, ``rebooted``, ``+2 neighbours``... (texts are on the device page)."""
+    kinds = [c["kind"] for c in changes or []]
+    labels = [label for kind, label in _CHANGE_LABELS.items() if kind in kinds]
+    for kind, label in _COUNTED_CHANGES:
+        count = kinds.count(kind)
+        if count:
+            text = label.format(n=count)
+            labels.append(text.replace("neighbour", "neighbours") if count > 1 and "neighbour" in text else
+                          text.replace("interface", "interfaces") if count > 1 else text)
+    known = {*_CHANGE_LABELS, *(kind for kind, _ in _COUNTED_CHANGES)}
+    labels += sorted({kind.replace("_", " ") for kind in kinds if kind not in known})
+    return labels
+
+
 def environment(template_dirs: list[Path]) -> Environment:
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs]),
@@ -67,8 +102,10 @@ def environment(template_dirs: list[Path]) -> Environment:
         show=_show, num=_number, dash=lambda v: "—" if v is None else v, utc=view.utc,
         bytes=lambda v: _human(v, ("B", "KB", "MB", "GB", "TB", "PB"), 1000),
         bps=lambda v: _human(v, ("bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"), 1000),
-        pretty_json=lambda v: json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False))
-    env.globals.update(pie=charts.pie, bars=charts.bars, gauge=charts.gauge, duration=view.duration,
+        pretty_json=lambda v: json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False),
+        per_s=_per_second, decimal=_decimal, change_labels=change_labels)
+    env.globals.update(pie=charts.pie, bars=charts.bars, gauge=charts.gauge, sparkline=charts.sparkline,
+                       availability_bars=charts.availability_bars, duration=view.duration,
                        interface_class=view.interface_class, blank=Blank())
     return env
 
@@ -112,7 +149,9 @@ DEVICE_COLUMNS = ["host", "status", "message", "hostname", "address", "platform"
                   "interfaces_admin_down", "alerts", "polled_at"]
 INTERFACE_COLUMNS = ["host", "name", "description", "admin_status", "oper_status", "speed_bps", "duplex", "mtu", "mac",
                      "ipv4", "ipv6", "last_change", "in_octets", "out_octets", "in_errors", "in_crc_errors",
-                     "in_discards", "out_errors", "out_discards", "flaps", "in_bps", "out_bps"]
+                     "in_discards", "out_errors", "out_discards", "flaps", "in_bps", "out_bps",
+                     # from the counters of the previous run and this one (empty without history)
+                     "delta_seconds", "delta_in_bps", "delta_out_bps", "delta_in_errors_per_s", "delta_note"]
 
 
 def devices_csv(devices: list[dict]) -> str:
@@ -123,17 +162,27 @@ def devices_csv(devices: list[dict]) -> str:
     return _csv(DEVICE_COLUMNS, rows)
 
 
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
 def interfaces_csv(devices: list[dict]) -> str:
     rows = []
     for d in devices:
+        between = (d.get("trend") or {}).get("rates") or {}
         for i in (d["record"] or {}).get("interfaces") or []:
             c, rates = i.get("counters") or {}, i.get("rates") or {}
+            delta = (between.get("interfaces") or {}).get(i["name"]) or {}
             rows.append([d["host"], i["name"], i.get("description"), i.get("admin_status"), i.get("oper_status"),
                          i.get("speed"), i.get("duplex"), i.get("mtu"), i.get("mac"),
                          " ".join(f"{a['address']}/{a['prefix_length']}" for a in i.get("ipv4") or []),
                          " ".join(i.get("ipv6") or []), i.get("last_change"), c.get("in_octets"), c.get("out_octets"),
                          c.get("in_errors"), c.get("in_crc_errors"), c.get("in_discards"), c.get("out_errors"),
-                         c.get("out_discards"), i.get("flaps"), rates.get("in_bps"), rates.get("out_bps")])
+                         c.get("out_discards"), i.get("flaps"), rates.get("in_bps"), rates.get("out_bps"),
+                         between.get("seconds") if delta else None, _round(delta.get("in_bps")),
+                         _round(delta.get("out_bps")), _round(delta.get("errors_per_s"), 4),
+                         "; ".join([*(delta.get("reasons") or []),
+                                    *(["rebooted: counted from boot"] if delta and between.get("rebooted") else [])])])
     return _csv(INTERFACE_COLUMNS, rows)
 
 
