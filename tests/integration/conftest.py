@@ -11,7 +11,6 @@ import pytest
 
 from tests.lablib import ROOT
 
-
 # ARA is off in these runs unless a test asks for it (ara=True, with its own server: see
 # tests/integration/test_history.py): the project's ansible.cfg records every run into the
 # user's local ARA server, which a test must never touch.

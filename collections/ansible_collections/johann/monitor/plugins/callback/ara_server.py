@@ -3,6 +3,22 @@
 """Start the local ARA API server that ARA's callback is configured to send to, when it is not up."""
 from __future__ import annotations
 
+import ipaddress
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+
+from ansible.module_utils.urls import open_url
+from ansible.plugins.callback import CallbackBase
+
+try:
+    from ara.clients.utils import active_client
+except ImportError:   # ARA not installed: nothing to start
+    active_client = None
+
 DOCUMENTATION = r"""
 name: ara_server
 type: aggregate
@@ -54,21 +70,6 @@ options:
       - name: JOHANN_ARA_START_TIMEOUT
 """
 
-import ipaddress
-import os
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
-
-from ansible.plugins.callback import CallbackBase
-
-try:
-    from ara.clients.utils import active_client
-except ImportError:   # ARA not installed: nothing to start
-    active_client = None
 
 
 def _loopback(host: str) -> bool:
@@ -83,7 +84,7 @@ def _loopback(host: str) -> bool:
 def answers(endpoint: str, timeout: float = 1.0) -> bool:
     """The ARA API answers at endpoint (any HTTP reply from /api/v1/ means a server is there)."""
     try:
-        with urllib.request.urlopen(endpoint.rstrip("/") + "/api/v1/", timeout=timeout):   # noqa: S310 (loopback)
+        with open_url(endpoint.rstrip("/") + "/api/v1/", timeout=timeout, use_proxy=False):
             return True
     except urllib.error.HTTPError:
         return True
@@ -91,12 +92,22 @@ def answers(endpoint: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def start_server(endpoint: str, data_dir: str, timeout: float) -> str | None:
-    """Migrate the database and start gunicorn on endpoint's address; None when it answers, else why not."""
+# How the local server runs (bench/ara-cost.md has the measurements behind each choice).
+SERVER_OPTIONS = ["--workers", "1"]
+SERVER_ENV: dict[str, str] = {}
+
+
+def start_server(endpoint: str, data_dir: str, timeout: float, gunicorn_options: list[str] | None = None,
+                 server_env: dict[str, str] | None = None) -> str | None:
+    """Migrate the database and start gunicorn on endpoint's address; None when it answers, else why not.
+
+    gunicorn_options and server_env replace SERVER_OPTIONS and SERVER_ENV (bench/ara_overhead.py compares them).
+    """
     url = urllib.parse.urlsplit(endpoint)
     host, port = url.hostname, url.port or 80
     os.makedirs(data_dir, mode=0o700, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARA_API_")}
+    env.update(SERVER_ENV if server_env is None else server_env)
     env["ARA_BASE_DIR"] = data_dir
     log = os.path.join(data_dir, "server.log")
     migrate = subprocess.run([sys.executable, "-m", "ara.server", "migrate"], env=env, capture_output=True,
@@ -104,7 +115,8 @@ def start_server(endpoint: str, data_dir: str, timeout: float) -> str | None:
     if migrate.returncode:
         return f"'ara-manage migrate' failed in {data_dir}: {(migrate.stderr or migrate.stdout).strip()[-300:]}"
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", bind, "--daemon",
+    command = [sys.executable, "-m", "gunicorn", *(SERVER_OPTIONS if gunicorn_options is None else gunicorn_options),
+               "--bind", bind, "--daemon",
                "--pid", os.path.join(data_dir, "gunicorn.pid"), "--error-logfile", log,
                "--no-control-socket", "ara.server.wsgi"]
     started = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)

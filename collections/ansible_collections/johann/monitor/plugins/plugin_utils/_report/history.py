@@ -10,12 +10,16 @@ previous run and this one, what changed, and the fleet's availability per run.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 from ansible_collections.johann.monitor.plugins.module_utils._history import (
-    SUMMARY_SCHEMA, changes, rates, rebooted, summarise)
+    SUMMARY_SCHEMA,
+    changes,
+    rates,
+    rebooted,
+    summarise,
+)
 
 RECORD_KEY = "johann.summary"
 ANSWERED = ("ok", "degraded")
@@ -90,13 +94,6 @@ def load_runs(client: Any, limit: int, key: str = RECORD_KEY) -> list[dict[str, 
     return runs
 
 
-def _parse(text: str | None) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-    except ValueError:
-        return None
-
-
 def fleet_history(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Availability per run: the share of the run's devices that answered."""
     out = []
@@ -111,18 +108,18 @@ def fleet_history(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def device_trend(host: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Series over the runs that include the host, and what happened since its previous run."""
-    points = [(run["time"], run["devices"][host]) for run in runs if host in run["devices"]]
+    times = [run["time"] for run in runs if host in run["devices"]]
+    points = [run["devices"][host] for run in runs if host in run["devices"]]
     trend: dict[str, Any] = {
-        "points": len(points), "times": [t for t, _ in points],
-        "status": [s.get("status") for _, s in points],
-        "cpu": [s.get("cpu") for _, s in points], "memory": [s.get("memory") for _, s in points],
-        "temperature": [s.get("temperature") for _, s in points],
-        "reboots": sum(1 for (_, a), (_, b) in zip(points, points[1:]) if rebooted(a, b)),
+        "points": len(points), "times": times, "status": [s.get("status") for s in points],
+        "cpu": [s.get("cpu") for s in points], "memory": [s.get("memory") for s in points],
+        "temperature": [s.get("temperature") for s in points],
+        "reboots": sum(1 for before, after in zip(points, points[1:], strict=False) if rebooted(before, after)),
         "previous": None, "changes": [], "rates": None,
     }
     if len(points) >= 2:
-        (before_time, before), (_, now) = points[-2], points[-1]
-        trend["previous"] = before_time
+        before, now = points[-2], points[-1]
+        trend["previous"] = times[-2]
         trend["changes"] = changes(before, now)
         if now.get("status") in ANSWERED and before.get("status") in ANSWERED or rebooted(before, now):
             trend["rates"] = rates(before, now)

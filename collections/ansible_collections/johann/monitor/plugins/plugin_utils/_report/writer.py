@@ -88,7 +88,7 @@ def change_labels(changes: list[dict] | None) -> list[str]:
             text = label.format(n=count)
             labels.append(text.replace("neighbour", "neighbours") if count > 1 and "neighbour" in text else
                           text.replace("interface", "interfaces") if count > 1 else text)
-    known = {*_CHANGE_LABELS, *(kind for kind, _ in _COUNTED_CHANGES)}
+    known = {*_CHANGE_LABELS, *(pair[0] for pair in _COUNTED_CHANGES)}
     labels += sorted({kind.replace("_", " ") for kind in kinds if kind not in known})
     return labels
 

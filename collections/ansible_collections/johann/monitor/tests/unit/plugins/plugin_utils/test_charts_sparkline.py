@@ -15,8 +15,8 @@ def test_a_full_series_is_one_segment_scaled_to_its_range():
     line = charts.sparkline([10, 20, 30], width=104, height=24)
     assert len(line["segments"]) == 1 and line["dots"] == []
     points = _points(line["segments"][0])
-    assert [x for x, _ in points] == [2, 52, 102]          # 2 px inside each edge, evenly spaced
-    assert [y for _, y in points] == [22, 12, 2]           # larger is higher; min at the bottom, max at the top
+    assert [p[0] for p in points] == [2, 52, 102]          # 2 px inside each edge, evenly spaced
+    assert [p[1] for p in points] == [22, 12, 2]           # larger is higher; min at the bottom, max at the top
     assert (line["min"], line["max"], line["last"]) == (10, 30, 30)
     assert (line["last_x"], line["last_y"]) == ("102", "2") and line["current"] is True
     assert (line["count"], line["known"]) == (3, 3)
@@ -27,7 +27,7 @@ def test_none_breaks_the_line_and_lone_values_become_dots():
     assert [len(_points(s)) for s in line["segments"]] == [2, 1, 2]
     assert line["dots"] == [{"x": "32", "y": "7"}]                # 4 on a 1..5 scale: 3/4 up the 20 px inside
     assert (line["min"], line["max"], line["last"], line["known"], line["count"]) == (1, 5, 5, 5, 8)
-    xs = [x for s in line["segments"] for x, _ in _points(s)]
+    xs = [p[0] for s in line["segments"] for p in _points(s)]
     assert xs == [2, 12, 32, 62, 72]                       # gaps keep the time axis: index 2, 4 and 5 are missing
 
 
@@ -41,7 +41,7 @@ def test_a_missing_current_value_keeps_the_last_known_one():
 def test_a_flat_series_runs_across_the_middle(values):
     line = charts.sparkline(values, width=120, height=28)
     points = [p for s in line["segments"] for p in _points(s)]
-    assert {y for _, y in points} == {14}
+    assert {p[1] for p in points} == {14}
     assert line["min"] == line["max"] == line["last"] == 7
     if len(values) == 1:
         assert line["dots"] == [{"x": "60", "y": "14"}]   # one run: one dot in the middle
