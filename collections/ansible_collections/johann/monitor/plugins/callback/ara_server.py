@@ -3,22 +3,6 @@
 """Start the local ARA API server that ARA's callback is configured to send to, when it is not up."""
 from __future__ import annotations
 
-import ipaddress
-import os
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.parse
-
-from ansible.module_utils.urls import open_url
-from ansible.plugins.callback import CallbackBase
-
-try:
-    from ara.clients.utils import active_client
-except ImportError:   # ARA not installed: nothing to start
-    active_client = None
-
 DOCUMENTATION = r"""
 name: ara_server
 type: aggregate
@@ -70,6 +54,21 @@ options:
       - name: JOHANN_ARA_START_TIMEOUT
 """
 
+import ipaddress  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.parse  # noqa: E402
+
+from ansible.module_utils.urls import open_url  # noqa: E402
+from ansible.plugins.callback import CallbackBase  # noqa: E402
+
+try:
+    from ara.clients.utils import active_client
+except ImportError:   # ARA not installed: nothing to start
+    active_client = None
 
 
 def _loopback(host: str) -> bool:
