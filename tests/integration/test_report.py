@@ -82,11 +82,14 @@ def test_csv_cells_cannot_become_formulas(report):
 
 
 def test_rerender_from_stored_records_is_identical_but_for_the_time(lab, report, tmp_path):
+    """Same pages from fleet.json; only the time differs, and the history line says why it is off."""
     copy = tmp_path / "copy"
     shutil.copytree(report["dir"], copy)
     run = run_playbook(lab, ROOT / "playbooks/report.yml", "-e", f"johann_report_dir={copy}")
     assert run.returncode == 0, run.stdout[-2000:]
-    generated = re.compile(r'Generated <time datetime="[^"]+">[^<]+</time>|"generated_at": ?"[^"]+"')
+    assert "History is off: re-rendered from fleet.json" in (copy / "index.html").read_text()
+    generated = re.compile(r'Generated <time datetime="[^"]+">[^<]+</time>|"generated_at": ?"[^"]+"'
+                           r'|<p class="history-off">History is off: [^<]+</p>')
     for original in report["dir"].rglob("*"):
         if original.is_file():
             again = copy / original.relative_to(report["dir"])
