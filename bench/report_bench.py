@@ -4,7 +4,11 @@ Records come from the lab's profiles answering in-process and the collection's
 normalisers (the same path as device_info, minus the network), cycled over the
 profiles, so a 1000-device report has realistic interfaces, sensors and faults.
 
-    .venv/bin/python bench/report_bench.py --devices 1000
+    .venv/bin/python bench/report_bench.py --devices 1000 [--history 30]
+
+With --history N the report also gets N past runs (this run's summaries, shifted back
+5 minutes per run, as JSON text the way they come back from ARA): it measures the
+size of one run's summary, decoding N of them, and rendering with trends.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "collections")]
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS  # noqa: E402
 from ansible_collections.johann.monitor.plugins.module_utils._normalise import platforms  # noqa: E402
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import SECTIONS  # noqa: E402
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist  # noqa: E402
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import render_report  # noqa: E402
 
 from lab import restconf  # noqa: E402
@@ -58,26 +63,61 @@ def records(count: int) -> dict[str, dict]:
     return out
 
 
-def run(devices: int, work: Path) -> dict:
+class _Records:
+    """ARA's records API in memory: a listing, then each record's value as JSON text (as ARA returns it)."""
+
+    def __init__(self, texts: list[str]):
+        self.texts = texts
+
+    def get(self, path: str, **params) -> dict:
+        if path == "/api/v1/records":
+            ids = list(range(len(self.texts), 0, -1))[:params["limit"]]
+            return {"results": [{"id": i} for i in ids]}
+        record_id = int(path.rsplit("/", 1)[1])
+        return {"id": record_id, "playbook": record_id, "value": self.texts[record_id - 1]}
+
+
+def _past_runs(data: dict, count: int) -> tuple[list[dict], int, float]:
+    """``count`` past runs read back by the report's own reader; one run's size; CPU to read them."""
+    texts = []
+    for n in range(count, 0, -1):
+        summary = hist.run_summary(data, f"2026-11-28T{23 - n // 12:02d}:{(60 - 5 * (n % 12)) % 60:02d}:00Z")
+        for s in summary["devices"].values():
+            s["time"] = summary["generated_at"]
+        texts.append(json.dumps(summary, separators=(",", ":")))
+    started = time.process_time()
+    runs = hist.load_runs(_Records(texts), count)
+    return runs, len(texts[0]) if texts else 0, time.process_time() - started
+
+
+def run(devices: int, work: Path, history: int = 0) -> dict:
     started = time.monotonic()
     data = records(devices)
     built = time.monotonic() - started
+    past, summary_bytes, decode_cpu = _past_runs(data, history)
     cpu0 = time.process_time()
     summary = render_report(data, work, [ROOT / "reports" / "templates"], DEFAULT_THRESHOLDS, "bench",
-                            "2026-11-29T00:00:00Z")
+                            "2026-11-29T00:00:00Z",
+                            history={"enabled": bool(history), "reason": None if history else "off (bench)",
+                                     "source": "bench", "past": past})
     cpu = time.process_time() - cpu0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     size = sum(p.stat().st_size for p in work.rglob("*") if p.is_file())
-    return {"devices": devices, "records_built_s": round(built, 2), "render_wall_s": summary["render_seconds"],
-            "render_cpu_s": round(cpu, 2), "index_bytes": (work / "index.html").stat().st_size,
+    return {"devices": devices, "history_runs": history, "records_built_s": round(built, 2),
+            "render_wall_s": summary["render_seconds"], "render_cpu_s": round(cpu, 2),
+            "page_writers_cpu_s": round(children.ru_utime + children.ru_stime, 2),
+            "summary_bytes_per_run": summary_bytes, "history_decode_cpu_s": round(decode_cpu, 2),
+            "index_bytes": (work / "index.html").stat().st_size,
             "report_bytes": size, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument("--history", type=int, default=0, help="past runs to render trends from")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work" / "report")
     args = parser.parse_args()
-    print(json.dumps(run(args.devices, args.work_dir), indent=2))
+    print(json.dumps(run(args.devices, args.work_dir, args.history), indent=2))
     return 0
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import parse_time
 
-SUMMARY_SCHEMA = 1
+SUMMARY_SCHEMA = 2   # 2: interfaces as rows (see summarise)
 REBOOT_SLACK = 2.0   # seconds of disagreement between boot-time readings that is not a reboot
 MARGIN = 1.05        # a rate may exceed the nominal speed by this much (framing, clock skew)
 
@@ -32,12 +32,10 @@ def summarise(record: dict) -> dict[str, Any]:
     interfaces = {}
     for i in record.get("interfaces") or []:
         c, widths = i.get("counters") or {}, i.get("counter_widths") or {}
-        entry = {"in": c.get("in_octets"), "out": c.get("out_octets"), "err": c.get("in_errors"),
-                 "up": i.get("oper_status") == "up", "speed": i.get("speed")}
-        for key, counter in (("w_in", "in_octets"), ("w_out", "out_octets"), ("w_err", "in_errors")):
-            if widths.get(counter, 64) != 64:   # 64 is the default: a summary of 1000 devices stays small
-                entry[key] = widths[counter]
-        interfaces[i["name"]] = entry
+        narrow = sum(bit for bit, counter in ((1, "in_octets"), (2, "out_octets"), (4, "in_errors"))
+                     if widths.get(counter, 64) == 32)
+        interfaces[i["name"]] = [c.get("in_octets"), c.get("out_octets"), c.get("in_errors"),
+                                 1 if i.get("oper_status") == "up" else 0, i.get("speed"), narrow]
     neighbors = record.get("neighbors") or {}
     return {
         "schema": SUMMARY_SCHEMA, "status": record.get("status"), "polled_at": record.get("polled_at"),
@@ -49,6 +47,17 @@ def summarise(record: dict) -> dict[str, Any]:
                              if n.get("device")}),
         "interfaces": interfaces,
     }
+
+
+def interface(entry: list | dict) -> dict[str, Any]:
+    """One interface of a summary as a dict. Summaries keep rows, ``[in, out, err, up, speed, narrow]``
+    (``narrow``: bit 1, 2, 4 for a 32-bit in, out, error counter), to stay small: about 3 kB
+    per device and run, which ARA stores and the report reads back 30 times."""
+    if isinstance(entry, dict):
+        return entry
+    in_octets, out_octets, errors, up, speed, narrow = entry
+    return {"in": in_octets, "out": out_octets, "err": errors, "up": bool(up), "speed": speed,
+            "w_in": 32 if narrow & 1 else 64, "w_out": 32 if narrow & 2 else 64, "w_err": 32 if narrow & 4 else 64}
 
 
 def _seconds(a: str | None, b: str | None) -> float | None:
@@ -96,10 +105,12 @@ def rates(previous: dict, current: dict) -> dict[str, Any]:
     if not seconds or seconds <= 0:
         return {"seconds": seconds, "rebooted": reboot, "interfaces": {}, "reason": "no time between the runs"}
     out = {}
-    for name, now in current.get("interfaces", {}).items():
+    for name, row in current.get("interfaces", {}).items():
+        now = interface(row)
         before = {"in": 0, "out": 0, "err": 0} if reboot else previous.get("interfaces", {}).get(name)
         if before is None:
             continue
+        before = interface(before)
         in_bps, why_in = _rate(before.get("in"), now.get("in"), now.get("w_in", 64), seconds, now.get("speed"), True)
         out_bps, why_out = _rate(before.get("out"), now.get("out"), now.get("w_out", 64), seconds, now.get("speed"),
                                  True)
@@ -128,8 +139,9 @@ def changes(previous: dict, current: dict) -> list[dict[str, str]]:
         found.append({"kind": "neighbor_lost", "text": f"lost neighbour {name}"})
     old_if, new_if = previous.get("interfaces") or {}, current.get("interfaces") or {}
     for name in sorted(set(old_if) & set(new_if)):
-        if old_if[name].get("up") and not new_if[name].get("up"):
+        was_up, is_up = interface(old_if[name]).get("up"), interface(new_if[name]).get("up")
+        if was_up and not is_up:
             found.append({"kind": "interface_down", "text": f"{name} went down"})
-        elif not old_if[name].get("up") and new_if[name].get("up"):
+        elif not was_up and is_up:
             found.append({"kind": "interface_up", "text": f"{name} came up"})
     return found

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.johann.monitor.plugins.module_utils._history import changes, rates, rebooted, summarise
+from ansible_collections.johann.monitor.plugins.module_utils._history import changes, interface, rates, rebooted, summarise
 
 GIG = 1_000_000_000
 
@@ -72,5 +72,6 @@ def test_summarise_keeps_what_trends_need():
     summary = summarise(record)
     assert (summary["cpu"], summary["memory"], summary["temperature"], summary["alerts"]) == (12, 40.5, 41.0, 1)
     assert summary["neighbors"] == ["core-1"] and summary["time"] == T1
-    assert summary["interfaces"]["Gi1"] == {"in": 5, "out": 6, "err": 0, "w_out": 32,   # 64-bit: the default, left out
-                                            "up": True, "speed": GIG}
+    assert summary["interfaces"]["Gi1"] == [5, 6, 0, 1, GIG, 2]   # a row; 2: the out counter is 32-bit
+    assert interface(summary["interfaces"]["Gi1"]) == {"in": 5, "out": 6, "err": 0, "up": True, "speed": GIG,
+                                                       "w_in": 64, "w_out": 32, "w_err": 64}

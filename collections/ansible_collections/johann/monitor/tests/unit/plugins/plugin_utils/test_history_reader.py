@@ -14,7 +14,7 @@ GIG = 1_000_000_000
 
 
 def _summary(time, cpu, status="ok", boot="2026-11-01T00:00:00.000Z", in_octets=0):
-    return {"schema": 1, "status": status, "time": time, "polled_at": time, "boot_time": boot, "version": "17.9.4a",
+    return {"status": status, "time": time, "polled_at": time, "boot_time": boot, "version": "17.9.4a",
             "cpu": cpu, "memory": 40.0, "temperature": 41.0, "alerts": 0, "neighbors": [],
             "interfaces": {"Gi1": {"in": in_octets, "out": 0, "err": 0, "up": True, "speed": GIG}}}
 
@@ -38,7 +38,7 @@ class FakeAra:
 
 
 def _run(time, **devices):
-    return {"schema": 1, "generated_at": time, "devices": devices}
+    return {"schema": hist.SUMMARY_SCHEMA, "generated_at": time, "devices": devices}
 
 
 def test_the_last_runs_come_back_oldest_first_from_json_strings_or_objects():
@@ -52,9 +52,17 @@ def test_the_last_runs_come_back_oldest_first_from_json_strings_or_objects():
 
 
 def test_a_record_that_is_not_a_summary_is_left_out_not_fatal():
-    values = {1: "not json {", 2: json.dumps({"schema": 99, "devices": {}}), 3: json.dumps(["a"]),
+    values = {1: "not json {", 2: json.dumps({"schema": 1, "devices": {}}), 3: json.dumps(["a"]),
               4: json.dumps(_run("T4", a=_summary("T4", 5)))}
     assert [r["time"] for r in hist.load_runs(FakeAra(values), limit=30)] == ["T4"]
+
+
+def test_only_the_newest_run_of_a_device_keeps_its_interfaces():
+    """Older runs feed the series (CPU, memory, temperature, status, boot time); rates need the newest only."""
+    values = {i: json.dumps(_run(f"T{i}", a=_summary(f"T{i}", i, in_octets=i))) for i in (1, 2, 3)}
+    runs = hist.load_runs(FakeAra(values), limit=3)
+    assert [r["devices"]["a"]["cpu"] for r in runs] == [1, 2, 3]
+    assert [bool(r["devices"]["a"].get("interfaces")) for r in runs] == [False, False, True]
 
 
 def test_zero_runs_asks_nothing():
@@ -102,4 +110,4 @@ def test_run_summary_keeps_every_device_with_a_record():
                "missing": None}
     summary = hist.run_summary(records, "2026-11-29T10:00:00Z")
     assert set(summary["devices"]) == {"a"} and summary["devices"]["a"]["status"] == "ok"
-    assert summary["schema"] == 1 and summary["generated_at"] == "2026-11-29T10:00:00Z"
+    assert summary["schema"] == hist.SUMMARY_SCHEMA == 2 and summary["generated_at"] == "2026-11-29T10:00:00Z"
