@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.johann.monitor.plugins.module_utils._history import changes, interface, rates, rebooted, summarise
+from ansible_collections.johann.monitor.plugins.module_utils._history import (
+    changes,
+    interface,
+    rates,
+    rebooted,
+    summarise,
+)
 
 GIG = 1_000_000_000
 
