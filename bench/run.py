@@ -1,9 +1,11 @@
-"""``make bench`` / ``make bench-quick``: benchmarks of the lab (and, later, of the fleet playbooks).
+"""``make bench`` / ``make bench-quick``: benchmarks of the lab, then ARA's overhead on the monitor playbook.
 
-    .venv/bin/python bench/run.py            # 1000 devices, about 2 minutes on 2 cores
-    .venv/bin/python bench/run.py --quick    # 200 devices, shorter runs, under a minute
+    .venv/bin/python bench/run.py            # 1000 devices: lab ~2 min, ARA overhead ~20 min on 2 cores
+    .venv/bin/python bench/run.py --quick    # 200 devices, shorter runs: lab under a minute, ARA under 3
+    .venv/bin/python bench/run.py --skip-ara # the lab only
 
-Results go to bench/results/<date>-lab[-quick].{md,json}; scratch (lab state,
+Results go to bench/results/<date>-lab[-quick].{md,json} and <date>-ara[-quick].{md,json}
+(bench/ara_overhead.py, a stage of its own with its own lab); scratch (lab state,
 wrk and ansible logs) to bench/work/.  Each part is a module with
 ``run(...) -> dict`` and ``markdown(dict) -> list[str]``; a new part (e.g.
 fleet playbooks) is one more entry in ``parts``.
@@ -19,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` from anywhere
 
-from bench import lab_bench, netcommon_bench, procfs, results  # noqa: E402
+from bench import ara_overhead, lab_bench, netcommon_bench, procfs, results  # noqa: E402
 from bench.lab_process import ROOT, RunningLab  # noqa: E402
 
 QUIET = 0.1  # share of the machine's CPU that others may use before a run without skewing it much
@@ -31,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="200 devices and 5 s runs (under 3 minutes)")
     parser.add_argument("--devices", type=int, help="lab size (default 1000, quick 200)")
     parser.add_argument("--skip-netcommon", action="store_true", help="leave out the ansible.netcommon interop step")
+    parser.add_argument("--skip-ara", action="store_true",
+                        help="leave out ARA's overhead on the monitor playbook (bench/ara_overhead.py)")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="first wait up to this long for the machine to be idle (others' work skews figures)")
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
@@ -107,6 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     json_path, md_path = results.write(args.results_dir, "lab-quick" if args.quick else "lab", meta, sections)
     print(f"results: {md_path} and {json_path.name}")
     failed = _failed(sections)
+    if not args.skip_ara:
+        ara_args = ["--results-dir", str(args.results_dir), "--work-dir", str(args.work_dir)]
+        ara_args += ["--quick"] if args.quick else []
+        ara_args += ["--devices", str(args.devices)] if args.devices else []
+        if ara_overhead.main(ara_args):
+            failed.append("ara: incomplete recording")
     if failed:
         print("FAILED: " + ", ".join(failed), file=sys.stderr)
     return 1 if failed else 0
