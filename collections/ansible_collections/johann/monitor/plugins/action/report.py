@@ -56,14 +56,20 @@ class ActionModule(ActionBase):
         return self._templar.template(task_vars[name]) if task_vars.get(name) is not None else None
 
     def _template_dirs(self, params: dict, project: Path) -> list[Path]:
-        """The user's templates first (they may override only some pages), then the defaults."""
+        """The user's templates first (they may override only some pages), then the project's
+        reports/templates, then the defaults shipped in the collection (templates/report).
+
+        In this project reports/templates is a symlink to the collection's copy (one directory,
+        listed once); an installed collection used from any other project renders with its own."""
         dirs = []
         if params.get("templates_dir"):
             user = Path(params["templates_dir"])
             if not user.is_dir():
                 raise ValueError(f"templates_dir {user} is not a directory")
             dirs.append(user)
-        dirs += [d for d in (COLLECTION_TEMPLATES, project / "reports" / "templates") if (d / "base.html").is_file()]
+        for candidate in (project / "reports" / "templates", COLLECTION_TEMPLATES):
+            if (candidate / "base.html").is_file() and candidate.resolve() not in [d.resolve() for d in dirs]:
+                dirs.append(candidate)
         if not any((d / "base.html").is_file() for d in dirs):
             raise ValueError("no report templates found: give templates_dir (a directory with base.html, "
                              "index.html, device.html, stats.html and licensing.html)")
