@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: help venv demo test lint sanity bench bench-quick lab-start lab-stop lab-status clean \
-	ara-start ara-stop ara-list
+	ara-start ara-stop ara-list build ee-context
 
 help:
 	@echo "make demo    start the simulated lab and show it is ready"
@@ -18,6 +18,8 @@ help:
 	@echo "make bench   benchmarks (lab throughput over TLS; netcommon interop)"
 	@echo "make lab-stop / lab-status"
 	@echo "make ara-start / ara-stop / ara-list   the local ARA server (run history) at $(ARA_SERVER)"
+	@echo "make build   the collection's tarball in build/ (ansible-galaxy collection build)"
+	@echo "make ee-context   build + the execution environment's build context in build/ee (ansible-builder create)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.x")'
@@ -86,6 +88,21 @@ sanity: $(STAMP)
 	cd $(COLLECTION) && $(CURDIR)/$(VENV)/bin/ansible-test sanity --venv \
 		--python "$$($(CURDIR)/$(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')" $(SANITY_ARGS)
 
+# The collection's tarball, built from the collection's directory (its galaxy.yml; the top-level
+# galaxy.yml carries the same metadata), with the report's default templates (templates/report).
+BUILD_DIR := build
+VERSION = $(shell sed -n 's/^version: *//p' $(COLLECTION)/galaxy.yml)
+
+build: $(STAMP)
+	$(VENV)/bin/ansible-galaxy collection build $(COLLECTION) --output-path $(BUILD_DIR) --force
+	@echo "The collection: $(BUILD_DIR)/johann-monitor-$(VERSION).tar.gz"
+
+# The execution environment's build context (execution-environment.yml); build the image from it
+# with podman or docker where one is available (ansible-builder build).
+ee-context: build
+	$(VENV)/bin/ansible-builder create -f execution-environment.yml -c $(BUILD_DIR)/ee --output-filename Containerfile
+	@echo "Build context: $(BUILD_DIR)/ee (podman build -f $(BUILD_DIR)/ee/Containerfile $(BUILD_DIR)/ee)"
+
 # Debian's chromium for the browser tests (tests/browser, Playwright drives /usr/bin/chromium).
 .PHONY: browser-deps
 browser-deps:
@@ -110,4 +127,4 @@ bench-quick: $(STAMP)
 
 clean: ara-stop
 	-$(PY) -m lab stop
-	rm -rf .lab reports/out bench/work tests/artifacts .pytest_cache
+	rm -rf .lab reports/out bench/work tests/artifacts .pytest_cache $(BUILD_DIR)

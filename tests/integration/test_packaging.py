@@ -1,0 +1,250 @@
+"""Packaging: the collection's tarball (ansible-galaxy collection build), installed into an empty
+collections path, runs the monitor playbook from another project against the lab; its metadata;
+the execution environment's build context (ansible-builder create; no container engine here).
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from collections import Counter
+from pathlib import Path
+
+import ansible
+import pytest
+import yaml
+from ansible.release import __version__ as ansible_version
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from tests.lablib import ROOT
+
+COLLECTION = ROOT / "collections/ansible_collections/johann/monitor"
+BIN = Path(sys.executable).parent
+TEMPLATES = ("base.html", "index.html", "device.html", "stats.html", "licensing.html", "partials/macros.html",
+             "partials/style.css", "partials/report.js")
+# A few devices of the test fleet (tests/lab/fleet.yml) and what they are.
+DEVICES = {"c9300": "ok", "c9300x": "ok", "csr": "ok", "gx": "ok", "badpass": "auth_failed", "err500": "degraded"}
+
+
+def _env(**extra: str) -> dict:
+    """Ansible's environment for a run outside this project: no ARA (it would record into the user's
+    server), none of the project's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "ARA_", "JOHANN_"))}
+    return dict(env, ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACK_PLUGINS="/nonexistent", **extra)
+
+
+@pytest.fixture(scope="module")
+def tarball(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    run = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", str(COLLECTION), "--output-path",
+                          str(out)], capture_output=True, text=True, timeout=300, env=_env(), cwd=out)
+    assert run.returncode == 0, run.stdout + run.stderr
+    version = yaml.safe_load((COLLECTION / "galaxy.yml").read_text())["version"]
+    path = out / f"johann-monitor-{version}.tar.gz"
+    assert path.is_file(), list(out.iterdir())
+    return path
+
+
+def test_top_level_and_collection_galaxy_yml_agree():
+    top = yaml.safe_load((ROOT / "galaxy.yml").read_text())
+    collection = yaml.safe_load((COLLECTION / "galaxy.yml").read_text())
+    assert {k: v for k, v in top.items() if k != "build_ignore"} == \
+        {k: v for k, v in collection.items() if k != "build_ignore"}
+    assert (COLLECTION / collection["readme"]).is_file()
+
+
+def test_galaxy_yml_is_complete():
+    meta = yaml.safe_load((COLLECTION / "galaxy.yml").read_text())
+    allowed = {k["key"] for k in yaml.safe_load(
+        (Path(ansible.__file__).parent / "galaxy/data/collections_galaxy_meta.yml").read_text())}
+    assert set(meta) <= allowed
+    assert (meta["namespace"], meta["name"]) == ("johann", "monitor") and Version(meta["version"])
+    assert meta["license"] == ["GPL-3.0-or-later"] and "license_file" not in meta
+    assert meta["authors"] and meta["description"].strip()
+    assert meta["tags"] and all(re.fullmatch(r"[a-z][a-z0-9_]*", t) for t in meta["tags"]) and len(meta["tags"]) <= 20
+    for key in ("repository", "documentation", "homepage", "issues"):
+        assert meta[key].startswith("https://"), key
+    assert {"tests/output", "*.tar.gz"} <= set(meta["build_ignore"])
+
+
+def test_runtime_metadata_floor_and_action_group():
+    runtime = yaml.safe_load((COLLECTION / "meta/runtime.yml").read_text())
+    floor = SpecifierSet(runtime["requires_ansible"])
+    assert Version(ansible_version) in floor
+    assert all(s.operator == ">=" for s in floor) and Version(next(iter(floor)).version) >= Version("2.19")
+    assert runtime["action_groups"]["restconf"] == ["device_info", "restconf_get"]
+
+
+def _third_party_imports() -> set[str]:
+    names = set()
+    for path in (COLLECTION / "plugins").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return {n for n in names - set(sys.stdlib_module_names) if n not in ("ansible", "ansible_collections")}
+
+
+def test_python_requirements_cover_the_imports_with_lower_bounds_only():
+    requirements = [Requirement(line) for line in (COLLECTION / "requirements.txt").read_text().splitlines()
+                    if line.strip() and not line.startswith("#")]
+    for req in requirements:
+        assert req.specifier and all(s.operator == ">=" for s in req.specifier), str(req)
+    listed = {r.name.lower() for r in requirements}
+    # anyio and httpcore come with httpx; ARA is optional (run history: the plugins work without it)
+    assert _third_party_imports() - {"anyio", "httpcore", "ara"} <= listed
+    assert listed == {"httpx", "jinja2", "markupsafe"}
+    ee = yaml.safe_load((COLLECTION / "meta/execution-environment.yml").read_text())
+    assert ee == {"version": 3, "dependencies": {"python": "requirements.txt"}}
+
+
+def test_tarball_holds_the_plugins_and_the_report_templates_and_nothing_generated(tarball):
+    with tarfile.open(tarball) as tar:
+        names = set(tar.getnames())
+        manifest = json.load(tar.extractfile("MANIFEST.json"))["collection_info"]
+        members = {m.name: m for m in tar.getmembers()}
+    for name in TEMPLATES:
+        assert f"templates/report/{name}" in names and members[f"templates/report/{name}"].isfile(), name
+    for name in ("plugins/action/report.py", "plugins/modules/device_info.py", "plugins/callback/progress.py",
+                 "meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "README.md"):
+        assert name in names, name
+    assert not [n for n in names if n.startswith("tests/output") or "__pycache__" in n or n.endswith((".pyc", ".tar.gz"))]
+    assert not [m.name for m in members.values() if m.issym() or m.islnk()]
+    assert manifest["license"] == ["GPL-3.0-or-later"] and manifest["version"] == "0.1.0"
+    # the project keeps reports/templates at the top level: a link to the collection's copy, one set of files
+    assert (ROOT / "reports/templates").resolve() == (COLLECTION / "templates/report").resolve()
+
+
+def _rows(index_html: str) -> dict[str, str]:
+    """host -> status of the report's fleet table."""
+    rows = {}
+    for row in re.findall(r"<tr data-status=.*?</tr>", index_html, re.S):
+        status = re.match(r'<tr data-status="([^"]+)"', row).group(1)
+        rows[re.search(r'href="devices/([^"]+)\.html"', row).group(1)] = status
+    return rows
+
+
+def test_installed_tarball_runs_the_monitor_from_another_project(lab, tarball, tmp_path):
+    collections = tmp_path / "collections"
+    install = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", str(tarball), "-p",
+                              str(collections)], capture_output=True, text=True, timeout=300, env=_env(), cwd=tmp_path)
+    assert install.returncode == 0, install.stdout + install.stderr
+    installed = collections / "ansible_collections/johann/monitor"
+    assert (installed / "templates/report/base.html").is_file() and (installed / "MANIFEST.json").is_file()
+
+    # another project: the monitor playbook and its included tasks, no reports/templates anywhere above it
+    project = tmp_path / "elsewhere"
+    (project / "playbooks/tasks").mkdir(parents=True)
+    shutil.copy(ROOT / "playbooks/monitor.yml", project / "playbooks/monitor.yml")
+    shutil.copy(ROOT / "playbooks/tasks/ara_record.yml", project / "playbooks/tasks/ara_record.yml")
+    assert not [p for p in (project, *project.parents) if (p / "reports/templates").exists()]
+    cfg = project / "ansible.cfg"
+    cfg.write_text(f"[defaults]\ncollections_path = {collections}\nstdout_callback = johann.monitor.progress\n"
+                   "retry_files_enabled = False\n")
+    env = _env(ANSIBLE_CONFIG=str(cfg), ANSIBLE_COLLECTIONS_PATH=str(collections),
+               ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_LOCALHOST_WARNING="false")
+
+    listing = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "list", "johann.monitor", "--format", "json"],
+                             capture_output=True, text=True, timeout=120, env=env, cwd=project)
+    assert listing.returncode == 0, listing.stderr
+    assert list(json.loads(listing.stdout)) == [str(collections / "ansible_collections")]
+
+    out = tmp_path / "report"
+    run = subprocess.run([str(BIN / "ansible-playbook"), "playbooks/monitor.yml", "-i",
+                          str(lab.state_dir / "inventory.yml"), "-e", f"target={','.join(DEVICES)}",
+                          "-e", f"johann_report_dir={out}"],
+                         capture_output=True, text=True, timeout=600, env=env, cwd=project)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "does not support Ansible version" not in run.stdout + run.stderr
+    assert re.search(r"^SUMMARY \[Read the device\] 6 devices", run.stdout, re.M), run.stdout   # its callback too
+    assert _rows((out / "index.html").read_text()) == DEVICES
+    assert {p.name for p in (out / "devices").glob("*.html")} == {f"{h}.html" for h in DEVICES}
+    fleet = json.loads((out / "fleet.json").read_text())
+    assert {h: d["status"] for h, d in fleet["devices"].items()} == DEVICES
+    assert not (project / "reports").exists()
+
+
+def test_execution_environment_build_context(tarball, tmp_path):
+    """ansible-builder create from the project's execution-environment.yml, with the tarball make build writes."""
+    ee = yaml.safe_load((ROOT / "execution-environment.yml").read_text())
+    (tmp_path / "build").mkdir()
+    shutil.copy(tarball, tmp_path / "build" / tarball.name)
+    shutil.copy(ROOT / "execution-environment.yml", tmp_path / "execution-environment.yml")
+    assert [f["src"] for f in ee["additional_build_files"]] == [f"build/{tarball.name}"]
+    context = tmp_path / "context"
+    run = subprocess.run([str(BIN / "ansible-builder"), "create", "-f", "execution-environment.yml", "-c",
+                          str(context), "--output-filename", "Containerfile"],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path, env=_env())
+    assert run.returncode == 0, run.stdout + run.stderr
+    containerfile = (context / "Containerfile").read_text()
+    build = context / "_build"
+
+    # the collection: the tarball in the context, installed by ansible-galaxy from requirements.yml
+    assert (build / "collections" / tarball.name).read_bytes() == tarball.read_bytes()
+    galaxy = yaml.safe_load((build / "requirements.yml").read_text())
+    assert galaxy["collections"] == [{"name": f"collections/{tarball.name}", "type": "file"}]
+    assert re.search(r"^RUN .*ansible-galaxy collection install .*-r requirements\.yml", containerfile, re.M)
+    assert "COPY _build /build" in containerfile
+
+    # Python: the collection's requirements and ARA's client (its own requirements.txt is added when built)
+    python = {Requirement(line).name.lower(): Requirement(line) for line in
+              (build / "requirements.txt").read_text().splitlines() if line.strip()}
+    collection_reqs = {Requirement(line).name.lower() for line in (COLLECTION / "requirements.txt").read_text()
+                       .splitlines() if line.strip() and not line.startswith("#")}
+    assert {"httpx", "ara"} | collection_reqs <= set(python)
+    assert "--user-pip=requirements.txt" in containerfile
+    assert re.search(r"ANSIBLE_INSTALL_REFS=\"ansible-core[^\"]*ansible-runner", containerfile)
+
+    # ARA's callback loaded from a fixed path, recording over HTTP; the server comes from AWX
+    env = dict(re.findall(r"^ENV (\w+)=(\S+)$", containerfile, re.M))
+    assert env["ANSIBLE_CALLBACK_PLUGINS"] == "/usr/share/ara/plugins/callback"
+    assert env["ANSIBLE_ACTION_PLUGINS"] == "/usr/share/ara/plugins/action"
+    assert env["ARA_API_CLIENT"] == "http" and env["JOHANN_ARA_AUTOSTART"] == "false"
+    assert "ARA_API_SERVER" not in env and "ARA_API_PASSWORD" not in env
+    assert re.search(r"^RUN .*ln -sfn \"\$\(/usr/bin/python3\.11 -m ara\.setup\.path\)/plugins\" /usr/share/ara/plugins",
+                     containerfile, re.M)
+    assert containerfile.index("ENV ANSIBLE_CALLBACK_PLUGINS") > containerfile.index("FROM base AS final")
+
+
+def test_ee_python_requirements_are_the_collections_plus_ara():
+    ee = yaml.safe_load((ROOT / "execution-environment.yml").read_text())
+    listed = Counter(Requirement(r).name.lower() for r in ee["dependencies"]["python"])
+    collection = {Requirement(line).name.lower() for line in (COLLECTION / "requirements.txt").read_text()
+                  .splitlines() if line.strip() and not line.startswith("#")}
+    assert set(listed) == collection | {"ara"} and max(listed.values()) == 1
+    version = yaml.safe_load((COLLECTION / "galaxy.yml").read_text())["version"]
+    assert ee["dependencies"]["galaxy"]["collections"][0]["name"].endswith(f"johann-monitor-{version}.tar.gz")
+
+
+def test_a_projects_own_reports_templates_come_before_the_shipped_defaults(lab, tarball, tmp_path):
+    """Another project with reports/templates of its own (base.html marks the project root): its pages
+    win, the pages it lacks come from the installed collection."""
+    collections = tmp_path / "collections"
+    install = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", str(tarball), "-p",
+                              str(collections)], capture_output=True, text=True, timeout=300, env=_env(), cwd=tmp_path)
+    assert install.returncode == 0, install.stdout + install.stderr
+    project = tmp_path / "own"
+    (project / "playbooks").mkdir(parents=True)
+    shutil.copy(ROOT / "playbooks/monitor.yml", project / "playbooks/monitor.yml")
+    own = project / "reports/templates"
+    own.mkdir(parents=True)
+    shutil.copy(COLLECTION / "templates/report/base.html", own / "base.html")
+    (own / "licensing.html").write_text('{% extends "base.html" %}{% block main %}<p id="own">{{ devices | length }} '
+                                        'devices, the project\'s page</p>{% endblock %}')
+    env = _env(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+               ANSIBLE_LOCALHOST_WARNING="false")
+    run = subprocess.run([str(BIN / "ansible-playbook"), "playbooks/monitor.yml", "-i",
+                          str(lab.state_dir / "inventory.yml"), "-e", "target=c9300"],
+                         capture_output=True, text=True, timeout=600, env=env, cwd=project)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    out = project / "reports/out"   # the default: reports/out of the project the templates mark
+    assert '<p id="own">1 devices, the project\'s page</p>' in (out / "licensing.html").read_text()
+    assert _rows((out / "index.html").read_text()) == {"c9300": "ok"}
