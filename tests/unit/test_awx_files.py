@@ -1,0 +1,208 @@
+"""The AWX/AAP objects in awx/: they load, and what the credential types inject is what the collection
+and ARA read.
+
+``inject_credential`` renders a credential type's injectors the way AWX does (a sandboxed Jinja2
+environment; file templates written to the job's private data directory, mode 0600, their paths
+under ``tower.filename``; a boolean never set is false, a string never set is absent). The
+ansible-runner test (tests/integration/test_awx_runner.py) runs the monitor with what it injects.
+"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.parsing.convert_bool import boolean
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from tests.lablib import ROOT
+
+AWX = ROOT / "awx"
+COLLECTION = ROOT / "collections/ansible_collections/johann/monitor"
+RESTCONF_TYPE = AWX / "credential_type_restconf.yml"
+ARA_TYPE = AWX / "credential_type_ara.yml"
+PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUX\n-----END CERTIFICATE-----\n"
+
+
+def load(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict), path
+    return data
+
+
+def inject_credential(credential_type: dict, inputs: dict, private_data_dir: Path) -> tuple[dict, dict]:
+    """(env, files) as AWX injects a credential of this type into a job (CredentialType.inject_credential)."""
+    fields = {f["id"]: f for f in credential_type["inputs"]["fields"]}
+    unknown = set(inputs) - set(fields)
+    assert not unknown, f"inputs the credential type does not have: {unknown}"
+    namespace: dict = {k: v for k, v in inputs.items() if isinstance(v, bool) or len(v)}
+    for field in fields.values():
+        if field["type"] == "boolean" and field["id"] not in inputs:
+            namespace[field["id"]] = False
+    tower = SimpleNamespace(filename=SimpleNamespace())
+    namespace["tower"] = tower
+    sandbox = ImmutableSandboxedEnvironment()
+    files = {}
+    env_dir = private_data_dir / "env"
+    env_dir.mkdir(parents=True, exist_ok=True)
+    for label, template in credential_type["injectors"].get("file", {}).items():
+        fd, path = tempfile.mkstemp(dir=env_dir)
+        with os.fdopen(fd, "w") as f:
+            f.write(sandbox.from_string(template).render(**namespace))
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+        if "." in label:
+            setattr(tower.filename, label.split(".", 1)[1], path)
+        else:
+            tower.filename = path
+        files[label] = Path(path)
+    env = {name: sandbox.from_string(template).render(**namespace)
+           for name, template in credential_type["injectors"].get("env", {}).items()}
+    return env, files
+
+
+def documented_env_vars() -> set[str]:
+    """The JOHANN_RESTCONF_* variables the collection documents (doc fragment) and reads (env fallbacks)."""
+    fragment = (COLLECTION / "plugins/doc_fragments/restconf.py").read_text()
+    options = (COLLECTION / "plugins/module_utils/_restconf/options.py").read_text()
+    documented = set(re.findall(r"E\((JOHANN_RESTCONF_[A-Z_]+)\)", fragment))
+    read = set(re.findall(r'env_fallback, \["(JOHANN_RESTCONF_[A-Z_]+)"\]', options))
+    assert documented == read, (documented, read)
+    return read
+
+
+def collection_params(env: dict, monkeypatch) -> dict:
+    """The connection options the collection's argument spec takes from this environment."""
+    from ansible_collections.johann.monitor.plugins.module_utils._restconf.options import restconf_argument_spec
+
+    for name in documented_env_vars():
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = ArgumentSpecValidator(restconf_argument_spec()).validate({"host": "192.0.2.1"})
+    assert not result.error_messages, result.error_messages
+    return result.validated_parameters
+
+
+def test_every_awx_file_loads_and_is_named():
+    files = sorted(AWX.glob("*.yml"))
+    assert {p.name for p in files} >= {"credential_type_restconf.yml", "credential_type_ara.yml",
+                                       "job_template_monitor.yml", "schedule_monitor.yml"}
+    for path in files:
+        assert load(path).get("name"), path
+
+
+@pytest.mark.parametrize("path", [RESTCONF_TYPE, ARA_TYPE], ids=lambda p: p.stem)
+def test_credential_types_are_well_formed(path):
+    ctype = load(path)
+    assert ctype["kind"] == "cloud"
+    fields = ctype["inputs"]["fields"]
+    ids = [f["id"] for f in fields]
+    assert len(ids) == len(set(ids))
+    assert set(ctype["inputs"]["required"]) <= set(ids)
+    for field in fields:
+        assert field["type"] in ("string", "boolean") and field.get("label")
+        if "choices" in field:
+            assert field.get("default") in field["choices"]
+    assert [f["id"] for f in fields if f.get("secret")] == ["password"]
+    assert set(ctype["injectors"]) <= {"env", "file", "extra_vars"}
+    assert "extra_vars" not in ctype["injectors"], "secrets as extra vars would show in the job's variables"
+    for name in ctype["injectors"]["env"]:
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]*", name) and not name.startswith("ANSIBLE_"), name
+
+
+def test_restconf_credential_injects_exactly_the_variables_the_collection_reads(tmp_path):
+    env, files = inject_credential(load(RESTCONF_TYPE), {"username": "u", "password": "p"}, tmp_path)
+    injected = set(env)
+    assert injected <= documented_env_vars()
+    assert injected == {"JOHANN_RESTCONF_USERNAME", "JOHANN_RESTCONF_PASSWORD", "JOHANN_RESTCONF_CA_PATH",
+                        "JOHANN_RESTCONF_VALIDATE_CERTS"}
+    assert set(files) == {"template.ca_bundle"}
+
+
+def test_full_credential_reaches_the_collection(tmp_path, monkeypatch):
+    inputs = {"username": "netops", "password": "s3cret pass", "ca_bundle": PEM, "validate_certs": "yes"}
+    env, files = inject_credential(load(RESTCONF_TYPE), inputs, tmp_path)
+    ca = files["template.ca_bundle"]
+    assert ca.read_text() == PEM and stat.S_IMODE(ca.stat().st_mode) == 0o600 and ca.parent == tmp_path / "env"
+    assert env["JOHANN_RESTCONF_CA_PATH"] == str(ca)
+    params = collection_params(env, monkeypatch)
+    assert (params["username"], params["password"], params["ca_path"], params["validate_certs"]) == \
+        ("netops", "s3cret pass", str(ca), True)
+
+
+def test_without_a_ca_bundle_the_system_trust_store_is_used(tmp_path, monkeypatch):
+    env, _ = inject_credential(load(RESTCONF_TYPE), {"username": "u", "password": "p"}, tmp_path)
+    assert env["JOHANN_RESTCONF_CA_PATH"] == ""
+    params = collection_params(env, monkeypatch)
+    assert not params["ca_path"] and params["validate_certs"] is True
+
+
+@pytest.mark.parametrize(("choice", "expected"), [(None, True), ("yes", True), ("no", False)])
+def test_validate_certs_is_always_a_boolean_and_on_unless_switched_off(tmp_path, monkeypatch, choice, expected):
+    inputs = {"username": "u", "password": "p", **({"validate_certs": choice} if choice else {})}
+    env, _ = inject_credential(load(RESTCONF_TYPE), inputs, tmp_path)
+    assert boolean(env["JOHANN_RESTCONF_VALIDATE_CERTS"]) is expected
+    assert collection_params(env, monkeypatch)["validate_certs"] is expected
+
+
+def test_ara_credential_injects_what_aras_callback_and_the_project_read(tmp_path):
+    import ara.plugins.callback.ara_default as ara_callback
+
+    ara_env = {e["name"] for option in yaml.safe_load(ara_callback.DOCUMENTATION)["options"].values()
+               for e in option.get("env", [])}
+    project_doc = (COLLECTION / "plugins/callback/ara_server.py").read_text()
+    env, files = inject_credential(load(ARA_TYPE), {"api_server": "https://ara.example.com", "username": "awx",
+                                                    "password": "pw"}, tmp_path)
+    assert not files
+    assert env == {"ARA_API_CLIENT": "http", "ARA_API_SERVER": "https://ara.example.com", "ARA_API_USERNAME": "awx",
+                   "ARA_API_PASSWORD": "pw", "JOHANN_ARA_AUTOSTART": "false"}
+    assert {n for n in env if n.startswith("ARA_")} <= ara_env
+    assert "JOHANN_ARA_AUTOSTART" in project_doc and boolean(env["JOHANN_ARA_AUTOSTART"]) is False
+
+
+def test_job_template_runs_the_monitor_with_a_survey_of_its_variables():
+    template = load(AWX / "job_template_monitor.yml")
+    playbook = ROOT / template["playbook"]
+    assert playbook.is_file()
+    text = playbook.read_text()
+    assert template["survey_enabled"] is True
+    spec = template["survey_spec"]["spec"]
+    variables = [q["variable"] for q in spec]
+    assert len(variables) == len(set(variables))
+    for question in spec:
+        assert question["variable"] in text, question["variable"]   # monitor.yml documents and reads it
+        assert question["type"] in ("text", "integer", "multiplechoice", "password", "float", "textarea")
+        if question["type"] == "multiplechoice":
+            assert question["default"] in question["choices"]
+        if question["type"] == "integer":
+            assert question["min"] <= question["default"] <= question["max"]
+    assert set(template.get("extra_vars", {})) <= {"johann_report_dir", "johann_thresholds", "johann_report_title"}
+    assert len(template["credentials"]) == 2
+
+
+def test_schedule_runs_the_job_template_with_survey_answers():
+    template = load(AWX / "job_template_monitor.yml")
+    schedule = load(AWX / "schedule_monitor.yml")
+    assert schedule["unified_job_template"] == template["name"]
+    assert re.fullmatch(r"DTSTART;TZID=UTC:\d{8}T\d{6} RRULE:FREQ=(MINUTELY|HOURLY|DAILY|WEEKLY);INTERVAL=\d+",
+                        schedule["rrule"])
+    assert set(schedule["extra_data"]) <= {q["variable"] for q in template["survey_spec"]["spec"]}
+
+
+def test_execution_environment_sets_what_aras_callback_reads():
+    import ara.plugins.callback.ara_default as ara_callback
+
+    ara_env = {e["name"] for option in yaml.safe_load(ara_callback.DOCUMENTATION)["options"].values()
+               for e in option.get("env", [])}
+    ee = load(ROOT / "execution-environment.yml")
+    lines = ee["additional_build_steps"]["append_final"]
+    env = dict(re.match(r"ENV (\w+)=(\S+)$", line).groups() for line in lines if line.startswith("ENV "))
+    assert env["ANSIBLE_CALLBACK_PLUGINS"] == "/usr/share/ara/plugins/callback"
+    assert env["ARA_API_CLIENT"] == "http" and "ARA_API_SERVER" not in env   # AWX's credential names the server
+    assert {n for n in env if n.startswith("ARA_")} <= ara_env
