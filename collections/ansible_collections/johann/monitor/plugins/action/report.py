@@ -95,8 +95,9 @@ class ActionModule(ActionBase):
             thresholds = merge_thresholds(overrides or stored.get("thresholds"))
         except ThresholdError as exc:
             raise ValueError(str(exc)) from None
+        # absolute: the paths in the result are used by later tasks, whose relative paths mean other things
         output = Path(params.get("output_dir") or self._var("johann_report_dir", task_vars)
-                      or project / "reports" / "out")
+                      or project / "reports" / "out").absolute()
         generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         title = params["title"] if "title" in self._task.args else stored.get("title", params["title"])
         summary = render_report(records, output, self._template_dirs(params, project), thresholds, title, generated,

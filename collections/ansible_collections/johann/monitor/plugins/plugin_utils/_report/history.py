@@ -21,7 +21,8 @@ from ansible_collections.johann.monitor.plugins.module_utils._history import (
     summarise,
 )
 
-RECORD_KEY = "johann.summary"
+RECORD_KEY = "johann.summary"   # part 1; parts 2..n: johann.summary.2 ...
+PART_BYTES = 1_000_000   # per record: ARA's API (Django) refuses request bodies over 2.5 MB
 ANSWERED = ("ok", "degraded")
 
 
@@ -54,6 +55,38 @@ def run_summary(records: dict[str, dict | None], generated_at: str) -> dict[str,
             "devices": {host: summarise(rec) for host, rec in sorted(records.items()) if rec is not None}}
 
 
+def split_summary(summary: dict[str, Any], part_bytes: int = PART_BYTES) -> list[str]:
+    """A run summary as JSON texts of at most about ``part_bytes`` each (whole devices per part).
+
+    Each part carries ``part`` and ``parts``; part 1 is recorded under RECORD_KEY, part n under
+    ``RECORD_KEY.n``. A 1000-device run is about 2.2 MB, over what ARA accepts in one request.
+    """
+    head = {k: v for k, v in summary.items() if k != "devices"}
+    groups: list[dict[str, Any]] = [{}]
+    size = 0
+    for host, device in summary["devices"].items():
+        length = len(json.dumps(device, separators=(",", ":"))) + len(host) + 4
+        if groups[-1] and size + length > part_bytes:
+            groups.append({})
+            size = 0
+        groups[-1][host] = device
+        size += length
+    return [json.dumps(dict(head, part=n, parts=len(groups), devices=devices), separators=(",", ":"),
+                       ensure_ascii=False) for n, devices in enumerate(groups, start=1)]
+
+
+def _value(detail: dict) -> dict | None:
+    value = detail.get("value")
+    try:
+        value = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("devices"), dict) \
+            or value.get("schema") != SUMMARY_SCHEMA:
+        return None
+    return value
+
+
 def _get(client: Any, path: str, **params) -> dict:
     try:
         reply = client.get(path, **params)
@@ -68,32 +101,35 @@ def _get(client: Any, path: str, **params) -> dict:
 
 
 def load_runs(client: Any, limit: int, key: str = RECORD_KEY) -> list[dict[str, Any]]:
-    """The last ``limit`` run summaries recorded in ARA, oldest first.
+    """The last ``limit`` run summaries recorded in ARA, oldest first, their parts put together.
 
-    Records that cannot be read as a summary are left out (with the reason in
-    ``skipped``), so one bad record does not hide the others.
+    A record that cannot be read as a summary, or a run with a part missing, is left
+    out, so one bad record does not hide the others.
     """
     if limit <= 0:
         return []
     listing = _get(client, "/api/v1/records", key=key, order="-id", limit=limit)
     runs, seen = [], set()
     for item in listing.get("results") or []:
-        detail = _get(client, f"/api/v1/records/{item['id']}")
-        value = detail.get("value")
-        try:
-            value = json.loads(value) if isinstance(value, str) else value
-        except ValueError:
-            value = None
-        if not isinstance(value, dict) or not isinstance(value.get("devices"), dict) \
-                or value.get("schema") != SUMMARY_SCHEMA:
+        value = _value(_get(client, f"/api/v1/records/{item['id']}"))
+        if value is None:
+            continue
+        playbook = item.get("playbook")
+        playbook = playbook.get("id") if isinstance(playbook, dict) else playbook
+        for number in range(2, int(value.get("parts") or 1) + 1):   # the other parts of a large run
+            found = _get(client, "/api/v1/records", playbook=playbook, key=f"{key}.{number}").get("results") or []
+            part = _value(_get(client, f"/api/v1/records/{found[0]['id']}")) if found else None
+            if part is None:
+                value = None   # an incomplete run: left out rather than shown with devices missing
+                break
+            value["devices"].update(part["devices"])
+        if value is None:
             continue
         for host, summary in value["devices"].items():   # newest first: rates need only a host's newest run
             if host in seen and isinstance(summary, dict):
                 summary.pop("interfaces", None)   # 30 runs x 1000 devices would hold ~100 MB of counters
             seen.add(host)
-        playbook = detail.get("playbook")
-        runs.append({"playbook": playbook.get("id") if isinstance(playbook, dict) else playbook,
-                     "time": value.get("generated_at") or detail.get("created"), "devices": value["devices"]})
+        runs.append({"playbook": playbook, "time": value.get("generated_at"), "devices": value["devices"]})
     runs.reverse()
     return runs
 

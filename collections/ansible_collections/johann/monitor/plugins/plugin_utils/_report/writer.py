@@ -186,10 +186,10 @@ def interfaces_csv(devices: list[dict]) -> str:
     return _csv(INTERFACE_COLUMNS, rows)
 
 
-def remove_stale_pages(directory: Path, keep: set[str]) -> int:
+def remove_stale_pages(directory: Path, keep: set[str], pattern: str = "*.html") -> int:
     """Pages of devices that are no longer in the report: removed so no link dangles and no stale page lingers."""
     removed = 0
-    for page in directory.glob("*.html"):
+    for page in directory.glob(pattern):
         if page.name not in keep:
             page.unlink()
             removed += 1

@@ -22,19 +22,25 @@ def _summary(time, cpu, status="ok", boot="2026-11-01T00:00:00.000Z", in_octets=
 class FakeAra:
     """ARA's API for records: a list without values, details with them (as ARA serialises them)."""
 
-    def __init__(self, values, fail=None):
-        self.values, self.fail, self.calls = values, fail, []
+    def __init__(self, values, fail=None, parts=None):
+        """values: record id -> value of each run's first part; parts: (playbook, key) -> id of a further part."""
+        self.values, self.fail, self.calls, self.parts = values, fail, [], parts or {}
 
     def get(self, path, **params):
         self.calls.append((path, params))
         if self.fail:
             raise self.fail
+        if path == "/api/v1/records" and "playbook" in params:   # a further part of one run
+            part = self.parts.get((params["playbook"], params["key"]))
+            return {"count": int(part is not None), "results": [{"id": part}] if part else []}
         if path == "/api/v1/records":
             assert params["key"] == "johann.summary" and params["order"] == "-id"
-            ids = sorted(self.values, reverse=True)[:params["limit"]]
+            firsts = set(self.values) - set(self.parts.values())
+            ids = sorted(firsts, reverse=True)[:params["limit"]]
             return {"count": len(ids), "results": [{"id": i, "key": "johann.summary", "playbook": i * 10} for i in ids]}
         record_id = int(path.rsplit("/", 1)[1])
         return {"id": record_id, "playbook": {"id": record_id * 10}, "created": "x", "value": self.values[record_id]}
+
 
 
 def _run(time, **devices):
@@ -63,6 +69,20 @@ def test_only_the_newest_run_of_a_device_keeps_its_interfaces():
     runs = hist.load_runs(FakeAra(values), limit=3)
     assert [r["devices"]["a"]["cpu"] for r in runs] == [1, 2, 3]
     assert [bool(r["devices"]["a"].get("interfaces")) for r in runs] == [False, False, True]
+
+
+def test_a_large_run_is_split_under_aras_request_limit_and_put_together_again():
+    devices = {f"d{i:04d}": _summary("T", i % 100, in_octets=i) for i in range(600)}
+    texts = hist.split_summary({"schema": hist.SUMMARY_SCHEMA, "generated_at": "T", "devices": devices},
+                               part_bytes=50_000)
+    assert len(texts) >= 3 and all(len(t) <= 50_000 + 2_000 for t in texts)
+    assert [json.loads(t)["part"] for t in texts] == list(range(1, len(texts) + 1))
+    client = FakeAra({1: texts[0], **{1000 + n: t for n, t in enumerate(texts[1:], start=2)}},
+                     parts={(10, f"johann.summary.{n}"): 1000 + n for n in range(2, len(texts) + 1)})
+    (run,) = hist.load_runs(client, limit=5)
+    assert run["devices"] == devices   # every device, once, from every part
+    client.parts.pop((10, "johann.summary.2"))
+    assert hist.load_runs(client, limit=5) == []   # a part missing: the run is left out, not shown half
 
 
 def test_zero_runs_asks_nothing():
