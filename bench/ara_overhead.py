@@ -88,6 +88,10 @@ VARIANTS: dict[str, dict] = {
                   "gunicorn": ["--workers", "2"],
                   "server_env": {"ARA_DATABASE_CONN_MAX_AGE": "3600", "ARA_DATABASE_OPTIONS": WAL_IMMEDIATE},
                   "client": {"ARA_CALLBACK_THREADS": "4"}},
+    "sync1-nocontent": {"kind": "server", "what": "gunicorn 1 sync worker, callback_threads 0, "
+                                                  "ARA_RECORD_TASK_CONTENT=false (no result content)",
+                        "gunicorn": ["--workers", "1"], "server_env": {},
+                        "client": {"ARA_CALLBACK_THREADS": "0", "ARA_RECORD_TASK_CONTENT": "false"}},
     "ka1-t4-nocontent": {"kind": "server", "what": "as ka1-t4, ARA_RECORD_TASK_CONTENT=false (no result content)",
                          "gunicorn": ["--workers", "1", "--worker-class", "gthread", "--threads", "1"],
                          "server_env": {"ARA_DATABASE_CONN_MAX_AGE": "3600", "ARA_DATABASE_OPTIONS": WAL},
@@ -110,8 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-offline", action="store_true", help="leave out the offline variant (~5 min at 1000)")
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work")
-    parser.add_argument("--parallel-report", action="store_true",
-                        help="let the report write its pages with a fork Pool (it hung at 1000 devices)")
+    parser.add_argument("--serial-report", action="store_true",
+                        help="make ansible-playbook see one CPU, so the report writes its pages in one process "
+                             "(the workaround for a hang of its former fork Pool, fixed since)")
     parser.add_argument("--no-write", action="store_true", help="print the JSON, write no results files")
     return parser
 
@@ -248,7 +253,7 @@ def _hwm_sampler(pid: int, out: dict, stop: threading.Event) -> None:
 def _serial_report_hook(work: Path) -> Path:
     """A sitecustomize that makes os.cpu_count() 1 in ansible-playbook, so the report writes its device pages
     in one process: its fork Pool inside an Ansible worker hung after writing every page in 1000-device runs
-    (2 of 2, 2026-11-29). The same in every variant; --parallel-report leaves it out."""
+    (2 of 2, 2026-11-29; since replaced by plain forked writers). The same in every variant; --serial-report."""
     hook = work / "serial-report"
     hook.mkdir(parents=True, exist_ok=True)
     (hook / "sitecustomize.py").write_text("import os\nos.cpu_count = lambda: 1\n")
@@ -475,8 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     busy = procfs.machine_busy()
     started, load_start, date = time.monotonic(), procfs.load_average(), datetime.now(UTC)
     data = run(devices, latencies, repeat, variants, args.work_dir.resolve() / "ara-overhead",
-               not args.parallel_report)
-    data["serial_report"] = not args.parallel_report
+               args.serial_report)
+    data["serial_report"] = args.serial_report
     if args.no_write:
         print(json.dumps(data, indent=2))
     else:
