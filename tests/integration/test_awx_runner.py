@@ -73,7 +73,7 @@ def test_job_succeeds(job):
 def test_artifacts_carry_counts_per_status_and_the_report_location(job):
     stats = [e for e in job["events"] if e["event"] == "playbook_on_stats"]
     assert len(stats) == 1
-    artifact = stats[0]["event_data"]["artifact_data"]["johann_report"]
+    artifact = stats[0]["event_data"]["artifact_data"]["johann_monitor"]
     assert {s: n for s, n in artifact["statuses"].items() if n} == dict(Counter(DEVICES.values()))
     assert artifact["devices"] == len(DEVICES) and artifact["not_ok"] == 5
     assert isinstance(artifact["alerting"], int)
