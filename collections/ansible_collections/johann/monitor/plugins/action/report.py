@@ -19,11 +19,17 @@ ARGUMENT_SPEC = report_spec()
 
 
 def _record(result) -> dict | None:
-    """The device record of a device_info result, in either result_format."""
+    """The device record of a device_info result, in either result_format.
+
+    A task that failed before it made a record (an undecryptable vaulted password, a bad
+    parameter) gives an error record carrying Ansible's message, so the report names the cause.
+    """
     if not isinstance(result, dict):
         return None
     if isinstance(result.get("device_json"), str):
         return json.loads(result["device_json"])
+    if result.get("device") is None and (result.get("failed") or result.get("unreachable")):
+        return {"status": "error", "message": f"the device_info task failed: {result.get('msg') or 'no message'}"}
     return result.get("device")
 
 

@@ -34,6 +34,7 @@ from ansible_collections.johann.monitor.plugins.module_utils._restconf.errors im
     NotFound,
     RestconfDisabled,
     RestconfError,
+    SettingsError,
     TransportError,
 )
 
@@ -146,6 +147,12 @@ class _Run:
         return platforms.detect(modules or set())
 
     async def run(self) -> dict:
+        try:
+            return await self._run()
+        except SettingsError as exc:   # nothing sent: a controller-side file the device's TLS needs
+            return self.finish("error", str(exc), None)
+
+    async def _run(self) -> dict:
         async with RestconfClient(self.settings) as client:
             try:
                 self.record["restconf_root"] = await client.root()

@@ -40,6 +40,7 @@ from ansible_collections.johann.monitor.plugins.module_utils._restconf.errors im
     DecodeError,
     ProtocolFailure,
     RequestTimeout,
+    SettingsError,
     StatusError,
     TransportError,
     status_error,
@@ -87,19 +88,35 @@ class Reply:
     elapsed: float
 
 
+def _reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror and not isinstance(exc, ssl.SSLError) \
+        else str(exc)
+
+
 def ssl_context(settings: ClientSettings) -> ssl.SSLContext:
-    """Verification on by default; with ``ca_path`` only that CA bundle is trusted."""
+    """Verification on by default; with ``ca_path`` only that CA bundle is trusted.
+
+    A CA bundle or client certificate that cannot be used raises SettingsError naming the file
+    and the inventory variable, so the device's record says what to fix.
+    """
     if not settings.validate_certs:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    elif settings.ca_path:
-        context = ssl.create_default_context(cafile=settings.ca_path)
     else:
-        context = ssl.create_default_context()
+        try:
+            context = ssl.create_default_context(cafile=settings.ca_path or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise SettingsError(f"cannot use the CA bundle {settings.ca_path} (restconf_ca_path, or "
+                                f"JOHANN_RESTCONF_CA_PATH) on the controller: {_reason(exc)}") from None
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if settings.client_cert:
-        context.load_cert_chain(settings.client_cert, settings.client_key)
+        try:
+            context.load_cert_chain(settings.client_cert, settings.client_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise SettingsError(f"cannot use the client certificate {settings.client_cert} with the key "
+                                f"{settings.client_key} (restconf_client_cert, restconf_client_key) on the "
+                                f"controller: {_reason(exc)}") from None
     return context
 
 
@@ -299,7 +316,8 @@ class RestconfClient:
             reason = text.split("certificate verify failed:", 1)[-1].split("(_ssl")[0].strip(" :).")
             return CertificateFailed(
                 f"TLS certificate verification failed for {where}: {reason}; trust the device's CA with "
-                "ca_path, or give the device a certificate for the name or address you use", url, path)
+                "ca_path (inventory: restconf_ca_path), or give the device a certificate for the name or address you "
+                "use", url, path)
         if tls is not None or "SSL" in text:   # through a proxy too: TLS runs end to end in the tunnel
             reason = _tls_reason(tls) if tls is not None else text
             rejected = tls is not None and ("ALERT" in _tls_code(tls) or isinstance(tls, ssl.SSLEOFError))

@@ -36,6 +36,12 @@ class RestconfError(Exception):
         return {"kind": self.kind, "message": self.message, "url": self.url, "path": self.path}
 
 
+class SettingsError(RestconfError):
+    """A setting on the controller is unusable (a CA bundle or client certificate that cannot be read)."""
+
+    kind = "settings"
+
+
 class TransportError(RestconfError):
     kind = "transport"
 

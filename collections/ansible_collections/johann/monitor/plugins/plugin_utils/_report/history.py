@@ -134,15 +134,21 @@ def load_runs(client: Any, limit: int, key: str = RECORD_KEY) -> list[dict[str, 
     return runs
 
 
-def fleet_history(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Availability per run: the share of the run's devices that answered."""
+def fleet_history(runs: list[dict[str, Any]], hosts: set[str] | None = None) -> list[dict[str, Any]]:
+    """Availability per run: the share of the run's devices that answered.
+
+    With ``hosts``, only those devices count, and runs without any of them are left out: a
+    report of one inventory or target is not mixed with runs of others recorded in the same ARA.
+    """
     out = []
     for run in runs:
-        statuses = [s.get("status") for s in run["devices"].values()]
+        statuses = [s.get("status") for host, s in run["devices"].items() if hosts is None or host in hosts]
+        if not statuses:
+            continue
         answered = sum(1 for s in statuses if s in ANSWERED)
         out.append({"time": run["time"], "playbook": run.get("playbook"), "total": len(statuses),
                     "answered": answered, "current": bool(run.get("current")),
-                    "availability": round(100.0 * answered / len(statuses), 1) if statuses else None})
+                    "availability": round(100.0 * answered / len(statuses), 1)})
     return out
 
 
@@ -171,4 +177,4 @@ def attach(devices: list[dict[str, Any]], past: list[dict[str, Any]], current: d
     runs = [*past, {"time": current["generated_at"], "devices": current["devices"], "current": True}]
     for d in devices:
         d["trend"] = device_trend(d["host"], runs) if d["host"] in current["devices"] else None
-    return fleet_history(runs)
+    return fleet_history(runs, set(current["devices"]))

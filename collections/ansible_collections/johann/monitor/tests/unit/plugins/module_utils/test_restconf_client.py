@@ -12,6 +12,7 @@ from ansible_collections.johann.monitor.plugins.module_utils._restconf.client im
     ClientSettings,
     RestconfClient,
     retry_after,
+    ssl_context,
 )
 
 JSON = "application/yang-data+json"
@@ -295,3 +296,27 @@ def test_configured_root_skips_discovery_and_the_pool_is_bounded():
 
 def test_password_is_not_in_the_settings_repr():
     assert "s3cret" not in repr(ClientSettings(host="h", password="s3cret", client_key="/k"))
+
+
+@pytest.mark.parametrize("make,expected", [
+    (lambda tmp: tmp / "missing.pem", "No such file or directory"),
+    (lambda tmp: tmp, "Is a directory"),
+    (lambda tmp: (tmp / "not.pem").write_text("not a certificate") and tmp / "not.pem", "NO_CERTIFICATE_OR_CRL_FOUND"),
+])
+def test_an_unusable_ca_bundle_becomes_a_device_error_naming_the_file_and_variable(tmp_path, make, expected):
+    """No task failure and no bare errno: the device's record says which file and which variable."""
+    from ansible_collections.johann.monitor.plugins.module_utils._device_info import collect
+
+    ca = make(tmp_path)
+    record = asyncio.run(collect(ClientSettings(host="127.0.0.9", port=9, username="u", password="p",
+                                                ca_path=str(ca))))
+    assert record["status"] == "error" and record["requests"] == 0
+    assert record["message"].startswith(f"cannot use the CA bundle {ca} (restconf_ca_path")
+    assert expected in record["message"]
+
+
+def test_an_unusable_client_certificate_is_named(tmp_path):
+    with pytest.raises(errors.SettingsError, match=r"client certificate .*missing.pem with the key .*missing.key "
+                                                   r"\(restconf_client_cert, restconf_client_key\)"):
+        ssl_context(ClientSettings(host="h", client_cert=str(tmp_path / "missing.pem"),
+                                   client_key=str(tmp_path / "missing.key")))

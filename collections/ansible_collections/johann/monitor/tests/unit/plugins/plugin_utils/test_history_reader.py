@@ -125,6 +125,16 @@ def test_trends_series_rates_changes_and_availability():
     assert new is None          # not in this run's summary
 
 
+def test_availability_counts_only_this_reports_devices():
+    """Runs of another inventory or target in the same ARA do not mix into this report's availability."""
+    past = [{"time": "R1", "devices": {"lab-1": _summary("T", 1, status="unreachable"),
+                                       "lab-2": _summary("T", 1, status="unreachable")}},
+            {"time": "R2", "devices": {"core-1": _summary("T", 1), "lab-1": _summary("T", 1, status="error")}}]
+    current = {"generated_at": "R3", "devices": {"core-1": _summary("T", 1), "core-2": _summary("T", 1)}}
+    fleet = hist.attach([{"host": "core-1"}, {"host": "core-2"}], past, current)
+    assert [(r["time"], r["answered"], r["total"]) for r in fleet] == [("R2", 1, 1), ("R3", 2, 2)]
+
+
 def test_run_summary_keeps_every_device_with_a_record():
     records = {"a": {"status": "ok", "identity": {"boot_time": "2026-11-01T00:00:00Z"}, "interfaces": []},
                "missing": None}
