@@ -55,7 +55,7 @@ def test_the_example_config_lists_the_example_devices():
 
 
 def test_the_example_csv_is_an_inventory_source_itself():
-    # ansible.cfg enables johann.monitor.csv before ini, which would otherwise take every line for a host
+    # ansible.cfg enables johann.monitor.csv and not ini, which would otherwise take every line for a host
     listed = inventory_list("inventory/johann.example.csv")
     assert sorted(listed["_meta"]["hostvars"]) == ["access-01", "core-01", "core-02", "lab-gx", "sw-07.example.net"]
     assert "site_dc1" not in listed                                              # no config, no keyed groups
@@ -83,6 +83,16 @@ def test_a_broken_file_is_an_error_naming_the_file_and_lines_and_no_password(tmp
     assert "line 3: port '84430' is not a number from 1 to 65535" in output
     assert "line 4: name 'r1' is already used on line 2" in output
     assert "S3cret" not in output
+
+
+def test_a_broken_csv_given_directly_stops_the_run(lab, tmp_path):
+    """With the project's ansible.cfg no other plugin turns the broken file into hosts, and the run fails."""
+    (tmp_path / "devices.csv").write_text("ip,name,port\n127.0.0.1,r1,84430\n")
+    run = run_playbook(lab, ROOT / "playbooks/monitor.yml", "-i", str(tmp_path / "devices.csv"),
+                       "-e", f"johann_report_dir={tmp_path / 'report'}")
+    assert run.returncode != 0
+    assert "line 2: port '84430' is not a number from 1 to 65535" in run.stdout + run.stderr
+    assert not (tmp_path / "report").exists()   # nothing polled, nothing written
 
 
 def test_monitor_playbook_reads_the_devices_of_a_csv(lab, tmp_path):

@@ -15,7 +15,9 @@ description:
     the C(auto) inventory plugin recognises it, so nothing needs enabling."
   - A C(.csv) file can also be given directly as the inventory source (C(-i devices.csv)), with the
     default of every option. That needs C(johann.monitor.csv) in C(enable_plugins) of the
-    C([inventory]) section of C(ansible.cfg), B(before) C(ini), since the C(ini) plugin accepts any file.
+    C([inventory]) section of C(ansible.cfg), B(before) C(ini) or without it - Ansible tries the next
+    plugin when one fails, and C(ini) takes any file, so a broken CSV would become hosts named after
+    its lines. This project's C(ansible.cfg) leaves C(ini) out and sets C(any_unparsed_is_failed).
   - "The file is UTF-8, comma-separated, with a header line naming the columns. A byte order mark
     (Excel's C(CSV UTF-8) export) is accepted. Blank lines and lines whose first non-blank character
     is C(#) are skipped. Header names are case-insensitive and surrounding spaces do not matter;
