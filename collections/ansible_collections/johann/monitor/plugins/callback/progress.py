@@ -113,9 +113,11 @@ options:
       - section: callback_johann_monitor_progress
         key: max_listed
   message_width:
-    description: Causes in the summary are cut to this many characters.
+    description:
+      - Causes in the summary are cut to this many characters (the report has them whole).
+      - 240 keeps the hints that end most causes (what to check or set); 0 means no limit.
     type: int
-    default: 100
+    default: 240
     env:
       - name: JOHANN_PROGRESS_MESSAGE_WIDTH
     ini:

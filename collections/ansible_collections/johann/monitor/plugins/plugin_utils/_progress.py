@@ -157,7 +157,7 @@ def progress_line(tally: Tally, elapsed: float) -> str:
     return " | ".join(p for p in parts if p)
 
 
-def summary_lines(tally: Tally, task_name: str, elapsed: float, width: int = 100) -> list[str]:
+def summary_lines(tally: Tally, task_name: str, elapsed: float, width: int = 240) -> list[str]:
     """The table printed when a compacted task ends: counts per status, then what is not ok."""
     head = f"SUMMARY [{printable(task_name)}] {tally.done} {tally.noun} in {format_duration(elapsed)}"
     lines = [head + _verdict(tally)]
@@ -186,7 +186,8 @@ def _problem_lines(tally: Tally, width: int) -> list[str]:
     host_width = min(max(len(p.host) for p in tally.problems), 30)
     status_width = max(len(p.status) for p in tally.problems)
     rows = [f"    {truncate(printable(p.host), host_width):<{host_width}}  {p.status:<{status_width}}  "
-            f"{truncate(p.cause or '', width)}".rstrip() for p in sorted(tally.problems, key=_rank)]
+            f"{truncate(p.cause or '', width) if width > 0 else p.cause or ''}".rstrip()
+            for p in sorted(tally.problems, key=_rank)]
     return [title, *rows]
 
 
