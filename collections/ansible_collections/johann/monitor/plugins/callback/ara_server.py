@@ -7,6 +7,7 @@ DOCUMENTATION = r"""
 name: ara_server
 type: aggregate
 short_description: Start the project's local ARA API server before ARA records the run
+version_added: 0.1.0
 description:
   - ARA's callback (C(ara_default)) with C(api_client=http) sends every result to an ARA API server.
     When that server runs on this machine, it has to be up before the playbook starts, or nothing is recorded.
