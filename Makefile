@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo    start the simulated lab and show it is ready"
 	@echo "make test    lint + every test (unit, lab, integration)"
-	@echo "make lint    static checks (ruff, compileall, ansible-test sanity)"
+	@echo "make lint    static checks (ruff, compileall, ansible-lint, antsibull-changelog lint, ansible-test sanity)"
 	@echo "make sanity  ansible-test sanity for the collection only"
 	@echo "make bench   benchmarks (lab throughput over TLS; netcommon interop)"
 	@echo "make lab-stop / lab-status"
@@ -67,9 +67,15 @@ demo: lab-start
 	@echo "The run history (ARA): $(ARA_SERVER) in a browser, or make ara-list"
 	@echo "The lab keeps running for you to explore (make lab-status, make lab-stop); see README.md."
 
+# ansible-lint: the production profile over playbooks, tests' playbooks and the collection
+# (.ansible-lint: offline, no Galaxy); a finding fails the build. The venv's bin first in PATH:
+# ansible-lint runs ansible-playbook --syntax-check from there. antsibull-changelog lint: the
+# collection's changelog fragments (changelogs/fragments, a fragment per change).
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m compileall -q lab tests tools $(wildcard bench)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint --nocolor
+	cd $(COLLECTION) && $(CURDIR)/$(VENV)/bin/antsibull-changelog lint
 	@$(MAKE) --no-print-directory sanity
 
 # ansible-test sanity over the collection, every test, with no ignore file.

@@ -85,9 +85,13 @@ EXAMPLES = r"""
         msg: "{{ info.device.identity.hostname }} {{ info.device.status }} {{ info.device.message }}"
 
 - name: Only identity and interfaces, TLS checked against a private CA
-  johann.monitor.device_info:
-    gather: [identity, interfaces]
-    ca_path: /etc/pki/network-ca.pem
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Read identity and interfaces
+      johann.monitor.device_info:
+        gather: [identity, interfaces]
+        ca_path: /etc/pki/network-ca.pem
 
 - name: Credentials set once for a play
   hosts: routers
