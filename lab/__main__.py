@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import os
 import signal
@@ -147,7 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _loop_runner()(run(fleet, args.state_dir, args.inventory, args.admin_port, clock))
     except OSError as exc:
-        print(f"lab: cannot listen: {exc}", file=sys.stderr)
+        hint = ""
+        if exc.errno == errno.EADDRINUSE:
+            hint = (f"; another lab (or another checkout's) may be running on {fleet.network}: see "
+                    "`python -m lab status` / `make lab-stop` there, or give this one another network "
+                    "(--network 127.78.0.0/16; make demo LAB_ARGS='--network 127.78.0.0/16')")
+        print(f"lab: cannot listen: {exc}{hint}", file=sys.stderr)
         return 1
 
 
