@@ -42,7 +42,6 @@ class FakeAra:
         return {"id": record_id, "playbook": {"id": record_id * 10}, "created": "x", "value": self.values[record_id]}
 
 
-
 def _run(time, **devices):
     return {"schema": hist.SUMMARY_SCHEMA, "generated_at": time, "devices": devices}
 
