@@ -32,9 +32,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+# LAB_ARGS: e.g. --network 127.78.0.0/16 for a second checkout on the same machine
+LAB_ARGS ?=
+
 lab-start: $(STAMP)
 	@$(PY) -m lab stop >/dev/null
-	$(PY) -m lab start --fleet lab/fleets/demo.yml
+	$(PY) -m lab start --fleet lab/fleets/demo.yml $(LAB_ARGS)
 
 lab-stop: $(STAMP)
 	@$(PY) -m lab stop
@@ -44,7 +47,8 @@ lab-status: $(STAMP)
 
 # ARA: the run history. ansible.cfg points ARA's callback at $(ARA_SERVER); the
 # johann.monitor.ara_server callback starts the server there when a run needs it.
-ARA_SERVER := http://127.0.0.1:8055
+# (a second checkout on the same machine: ARA_SERVER=http://127.0.0.1:8056, or it shares this history)
+ARA_SERVER ?= http://127.0.0.1:8055
 ARA_DATA := $(CURDIR)/.ara/server
 ARA_ENV := ARA_API_CLIENT=http ARA_API_SERVER=$(ARA_SERVER)
 
@@ -61,7 +65,7 @@ ara-list: $(STAMP)
 	$(ARA_ENV) $(VENV)/bin/ara playbook list --limit 20
 
 demo: lab-start
-	$(VENV)/bin/ansible-playbook playbooks/monitor.yml
+	ARA_API_SERVER=$(ARA_SERVER) $(VENV)/bin/ansible-playbook playbooks/monitor.yml
 	@echo
 	@echo "The report: file://$(CURDIR)/reports/out/index.html"
 	@echo "The run history (ARA): $(ARA_SERVER) in a browser, or make ara-list"
