@@ -1,14 +1,18 @@
-"""``make bench`` / ``make bench-quick``: benchmarks of the lab, then ARA's overhead on the monitor playbook.
+"""``make bench`` / ``make bench-quick``: benchmarks of the lab, then the monitor over a fleet against its alternatives.
 
-    .venv/bin/python bench/run.py            # 1000 devices: lab ~2 min, ARA overhead ~20 min on 2 cores
-    .venv/bin/python bench/run.py --quick    # 200 devices, shorter runs: lab under a minute, ARA under 3
-    .venv/bin/python bench/run.py --skip-ara # the lab only
+    .venv/bin/python bench/run.py              # lab ~2 min (1000 devices), fleet ~25 min on 2 cores
+    .venv/bin/python bench/run.py --quick      # lab under a minute (200 devices), fleet under 3 min
+    .venv/bin/python bench/run.py --skip-fleet # the lab, then ARA's overhead stage (~20 min) instead
+    .venv/bin/python bench/run.py --ara-stage  # the fleet and the ARA overhead stage both (~45 min)
 
-Results go to bench/results/<date>-lab[-quick].{md,json} and <date>-ara[-quick].{md,json}
-(bench/ara_overhead.py, a stage of its own with its own lab); scratch (lab state,
-wrk and ansible logs) to bench/work/.  Each part is a module with
-``run(...) -> dict`` and ``markdown(dict) -> list[str]``; a new part (e.g.
-fleet playbooks) is one more entry in ``parts``.
+Stages, each with its own lab: the lab and netcommon interop (bench/lab_bench.py, netcommon_bench.py:
+<date>-lab[-quick].{md,json}); the fleet (bench/fleet_bench.py: Ansible's no-op floor, monitor.yml
+with ARA off and on, the asyncio limit and ansible.netcommon at 100, 300, 1000 devices and 0 / 50 ms:
+<date>-fleet[-quick].{md,json,png}); ARA's overhead (bench/ara_overhead.py: repeats and the offline
+variant: <date>-ara[-quick].{md,json}). The fleet stage's ARA off/on runs measure what the ARA stage
+measures (and check ARA's recording the same way), so by default only one of the two runs: the fleet,
+unless --skip-fleet or --ara-stage. Scratch (lab state, wrk and ansible logs) goes to bench/work/.
+Each part is a module with ``run(...) -> dict`` and ``markdown(dict) -> list[str]``.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` from anywhere
 
-from bench import ara_overhead, lab_bench, netcommon_bench, procfs, results  # noqa: E402
+from bench import ara_overhead, fleet_bench, lab_bench, netcommon_bench, procfs, results  # noqa: E402
 from bench.lab_process import ROOT, RunningLab  # noqa: E402
 
 QUIET = 0.1  # share of the machine's CPU that others may use before a run without skewing it much
@@ -34,7 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--devices", type=int, help="lab size (default 1000, quick 200)")
     parser.add_argument("--skip-netcommon", action="store_true", help="leave out the ansible.netcommon interop step")
     parser.add_argument("--skip-ara", action="store_true",
-                        help="leave out ARA's overhead on the monitor playbook (bench/ara_overhead.py)")
+                        help="leave out ARA's overhead stage (bench/ara_overhead.py) even with --skip-fleet")
+    parser.add_argument("--ara-stage", action="store_true",
+                        help="run ARA's overhead stage as well as the fleet stage (default: the fleet stage's ARA "
+                             "off/on runs stand for it; it runs only with --skip-fleet)")
+    parser.add_argument("--skip-fleet", action="store_true",
+                        help="leave out the fleet stage (bench/fleet_bench.py: floor, monitor.yml, asyncio, netcommon)")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="first wait up to this long for the machine to be idle (others' work skews figures)")
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
@@ -111,7 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     json_path, md_path = results.write(args.results_dir, "lab-quick" if args.quick else "lab", meta, sections)
     print(f"results: {md_path} and {json_path.name}")
     failed = _failed(sections)
-    if not args.skip_ara:
+    if not args.skip_fleet:
+        fleet_args = ["--results-dir", str(args.results_dir), "--work-dir", str(args.work_dir)]
+        fleet_args += ["--quick"] if args.quick else []
+        if fleet_bench.main(fleet_args):
+            failed.append("fleet: an incomplete run")
+    if not args.skip_ara and (args.skip_fleet or args.ara_stage):
         ara_args = ["--results-dir", str(args.results_dir), "--work-dir", str(args.work_dir)]
         ara_args += ["--quick"] if args.quick else []
         ara_args += ["--devices", str(args.devices)] if args.devices else []

@@ -1,0 +1,522 @@
+"""The monitor against its alternatives over one lab fleet: Ansible's floor, ARA off/on, netcommon, asyncio.
+
+    .venv/bin/python bench/fleet_bench.py            # 100, 300, 1000 devices at 0 and 50 ms; netcommon at 100
+    .venv/bin/python bench/fleet_bench.py --quick    # 50, 100 devices at 0 ms; netcommon at 50 (under 3 minutes)
+    .venv/bin/python bench/fleet_bench.py --sizes 100,1000 --latency-ms 50 --skip netcommon
+
+One lab per latency (127.88.0.0/16, state in bench/work/fleet/), as big as the largest size, TLS verified
+against its CA everywhere. For a size N the runs read the first N devices (the lab interleaves its
+profiles iosxe-17 : iosxe-16.12 : ietf = 2 : 1 : 1, so every N has the same mix) from an inventory
+written with just those hosts. Per size, in this order:
+
+* ``floor``: ``bench/netcommon/noop.yml``, one ``ansible.builtin.debug`` task per host, with the project's
+  ansible.cfg (forks 50, the progress callback), ARA off: what Ansible costs before any device work;
+* ``johann-off`` / ``johann-ara``: playbooks/monitor.yml (device_info + the report), ARA off and the
+  project's ARA setting, run by bench/ara_overhead.py's ``run_once`` (fresh ARA server and data dir,
+  the ARA database checked for a complete recording);
+* ``limit``: bench/asyncio_limit.py, asyncio + httpx reading the same resources, 50 devices x 2 requests;
+* ``netcommon`` (one size only: it is slow): bench/netcommon/fleet_restconf_get.yml, one
+  ansible.netcommon.restconf_get task per resource over httpapi, .venv-bench's ansible (PyPI), forks 50.
+
+Per run: wall; CPU of the runner's whole process tree (wait4/RUSAGE_CHILDREN; netcommon's
+ansible-connection daemons are reaped here as a child subreaper so they count too); the ARA server's
+and the lab's CPU apart (/proc); the controller's peak RSS (the main process's VmHWM, sampled) and the
+largest child's (ru_maxrss); the requests the lab served (its admin /stats before and after).
+Ratios at each size and latency: johann/limit, johann/floor, netcommon/johann; the issue's targets are
+checked at the largest size and latency with ARA on. Results: bench/results/<date>-fleet[-quick].{md,json,png}.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import resource
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/fleet_bench.py` from anywhere
+
+from bench import ara_overhead, netcommon_bench, procfs, results  # noqa: E402
+from bench.lab_process import ROOT, RunningLab  # noqa: E402
+
+NETWORK = "127.88.0.0/16"   # apart from the lab bench (127.80), ARA's (127.87), the demo (127.77), the tests (127.78)
+CONFIG = ROOT / "ansible.cfg"
+FLOOR_PLAYBOOK = ROOT / "bench" / "netcommon" / "noop.yml"
+NETCOMMON_PLAYBOOK = ROOT / "bench" / "netcommon" / "fleet_restconf_get.yml"
+NETCOMMON_CONFIG = ROOT / "bench" / "netcommon" / "fleet.cfg"
+LIMIT_SCRIPT = ROOT / "bench" / "asyncio_limit.py"
+RUN_TIMEOUT_S = 900
+RUNNERS = ("floor", "johann-off", "johann-ara", "limit", "netcommon")
+# netcommon: ~1.3 CPU s per device and task on this machine (10 devices, 13 tasks: 77 s wall, 140 CPU s), so
+# 100 devices take ~10 minutes: run once, at the last latency only (50 ms: the targets' latency); quick at 10.
+DEFAULT = {"sizes": (100, 300, 1000), "latencies": (0.0, 50.0), "netcommon_at": 100}
+QUICK = {"sizes": (50, 100), "latencies": (0.0,), "netcommon_at": 10}
+# The issue's targets, at the largest size and 50 ms (else the largest latency run), ARA on
+TARGETS = {"johann_over_floor_max": 2.0, "johann_over_limit_max": 3.0, "netcommon_over_johann_min": 20.0}
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class Lab(RunningLab):
+    """bench.lab_process.RunningLab on this bench's own network."""
+
+    def argv(self) -> list[str]:
+        argv = super().argv()
+        argv[argv.index("--network") + 1] = NETWORK
+        return argv
+
+
+def sub_inventory(lab: Lab, count: int, path: Path) -> Path:
+    """The lab's inventory with its first ``count`` devices (by address: the profile mix is kept)."""
+    assert lab.inventory is not None
+    keep = {h.name for h in lab.inventory.hosts[:count]}
+    data = yaml.safe_load(lab.inventory.path.read_text())
+    groups = data["all"]["children"]["lab"]["children"]
+    for name in list(groups):
+        hosts = {h: v for h, v in (groups[name].get("hosts") or {}).items() if h in keep}
+        if hosts:
+            groups[name]["hosts"] = hosts
+        else:
+            del groups[name]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.chmod(0o600)
+    return path
+
+
+def _subreaper(on: bool) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1 if on else 0, 0, 0, 0)
+
+
+def _reap_orphans(keep: set[int], wait_s: float) -> int:
+    """Reap the daemons the run left to us (netcommon's ansible-connection), waiting at most wait_s for them."""
+    deadline = time.monotonic() + wait_s
+    reaped = 0
+    while True:
+        left = [p for p in ara_overhead._children(os.getpid()) if p not in keep]
+        for pid in left:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    reaped += 1
+            except ChildProcessError:
+                pass
+        left = [p for p in ara_overhead._children(os.getpid()) if p not in keep]
+        if not left:
+            return reaped
+        if time.monotonic() > deadline:
+            for pid in left:   # still running: end them, count what they used
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                    os.waitpid(pid, 0)
+                    reaped += 1
+                except (ProcessLookupError, ChildProcessError):
+                    pass
+            return reaped
+        time.sleep(0.2)
+
+
+def timed(command: list[str], env: dict, lab: Lab, log_path: Path, reap: bool = False) -> dict:
+    """One run of a command: wall, CPU of its tree, peak RSS, the lab's CPU and requests, the machine's load."""
+    keep = {lab.pid, *ara_overhead._children(os.getpid())}
+    if reap:
+        _subreaper(True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    lab_before, requests_before = procfs.cpu_seconds(lab.pid), lab.stats()["requests"]
+    busy_before, load_before = ara_overhead.machine_busy_s(), procfs.load_average()
+    started = time.monotonic()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    hwm: dict = {}
+    stop = threading.Event()
+    sampler = threading.Thread(target=ara_overhead._hwm_sampler, args=(proc.pid, hwm, stop), daemon=True)
+    sampler.start()
+    timed_out = False
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() - started > RUN_TIMEOUT_S and not timed_out:
+            timed_out = True
+            os.killpg(proc.pid, signal.SIGKILL)
+        time.sleep(0.05)
+    wall = time.monotonic() - started
+    stop.set()
+    sampler.join()
+    orphans = 0
+    if reap:
+        orphans = _reap_orphans(keep, 40)
+        _subreaper(False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    tree_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    row = {"rc": os.waitstatus_to_exitcode(status), "timed_out": timed_out, "wall_s": round(wall, 2),
+           "cpu_s": round(tree_cpu, 2), "main_tree_cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+           "orphans_reaped": orphans, "server_cpu_s": None,
+           "lab_cpu_s": round(procfs.cpu_seconds(lab.pid) - lab_before, 2),
+           "requests": lab.stats()["requests"] - requests_before,
+           "machine_busy_s": round(ara_overhead.machine_busy_s() - busy_before, 2),
+           "controller_hwm_mib": round(hwm.get("vm_hwm_kib", 0) / 1024, 1),
+           "children_max_rss_mib": round(usage.ru_maxrss / 1024, 1), "load_before": load_before}
+    row["others_cpu_s"] = round(row["machine_busy_s"] - row["cpu_s"] - row["lab_cpu_s"], 1)
+    return row
+
+
+def _ansible_env(config: Path, run_dir: Path, bin_dir: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARA_", "ANSIBLE_", "JOHANN_ARA_"))}
+    env.update({"ANSIBLE_CONFIG": str(config), "ANSIBLE_LOCAL_TEMP": str(run_dir / "tmp"),
+                "ANSIBLE_NOCOLOR": "1", "PATH": f"{bin_dir}:{env.get('PATH', '')}"})
+    return env
+
+
+def _recap_ok(log: Path, count: int) -> tuple[int, int]:
+    """(hosts in the recap with failed=0 and unreachable=0, hosts in the recap)."""
+    recap = netcommon_bench.RECAP.findall(log.read_text(errors="replace"))
+    return sum(1 for r in recap if r[2] == "0" and r[3] == "0"), len(recap)
+
+
+def run_floor(lab: Lab, inventory: Path, count: int, run_dir: Path) -> dict:
+    env = _ansible_env(CONFIG, run_dir, Path(sys.executable).parent)
+    env["ANSIBLE_CALLBACK_PLUGINS"] = "/nonexistent"   # ARA off, as johann-off
+    log = run_dir / "ansible.log"
+    row = timed([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(FLOOR_PLAYBOOK)],
+                env, lab, log)
+    ok, seen = _recap_ok(log, count)
+    row.update(complete=row["rc"] == 0 and ok == count == seen, devices_ok=ok)
+    return row
+
+
+def run_johann(lab: Lab, inventory: Path, count: int, latency: float, variant: str, work: Path) -> dict:
+    shim = SimpleNamespace(count=count, inventory=SimpleNamespace(path=inventory), pid=lab.pid)
+    before = lab.stats()["requests"]
+    row = ara_overhead.run_once(variant, shim, latency, count, work, serial_report=False)
+    row["requests"] = lab.stats()["requests"] - before
+    row["main_tree_cpu_s"] = row["cpu_s"]
+    return row
+
+
+def run_limit(lab: Lab, inventory: Path, count: int, run_dir: Path) -> dict:
+    out = run_dir / "limit.json"
+    row = timed([sys.executable, str(LIMIT_SCRIPT), "--inventory", str(inventory), "--json", str(out)],
+                {**os.environ}, lab, run_dir / "limit.log")
+    summary = json.loads(out.read_text()) if out.exists() else {}
+    row.update(complete=row["rc"] == 0 and summary.get("read") == count, devices_ok=summary.get("read", 0),
+               client_requests=summary.get("requests"), client_wall_s=summary.get("wall_s"),
+               statuses=summary.get("statuses"))
+    return row
+
+
+def run_netcommon(lab: Lab, inventory: Path, count: int, run_dir: Path) -> dict:
+    netcommon_bench.ensure_venv()
+    env = _ansible_env(NETCOMMON_CONFIG, run_dir, netcommon_bench.VENV / "bin")
+    log = run_dir / "ansible.log"
+    row = timed([str(netcommon_bench.VENV / "bin" / "ansible-playbook"), "-i", str(inventory),
+                 str(NETCOMMON_PLAYBOOK)], env, lab, log, reap=True)
+    ok, seen = _recap_ok(log, count)
+    row.update(complete=row["rc"] == 0 and ok == count == seen, devices_ok=ok, versions=netcommon_bench.versions())
+    return row
+
+
+def run(sizes: list[int], latencies: list[float], netcommon_at: int | None, skip: set[str], work: Path) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    runs: list[dict] = []
+    labs: dict[str, dict] = {}
+    for latency in latencies:
+        lab_work = work / f"lab-{latency:g}"
+        lab_work.mkdir(parents=True, exist_ok=True)
+        with Lab(count=max(sizes), work_dir=lab_work, latency_ms=latency) as lab:
+            assert lab.startup is not None
+            labs[f"{latency:g}"] = {"ready": lab.startup.ready_line, "startup_s": lab.startup.wall_s,
+                                    "vm_hwm_mib": round(lab.startup.vm_hwm_kib / 1024, 1)}
+            print(f"fleet: lab {lab.startup.ready_line} (latency {latency:g} ms)", flush=True)
+            for count in sizes:
+                inventory = sub_inventory(lab, count, lab_work / f"inventory-{count}.yml")
+                nc_inventory = sub_inventory(lab, netcommon_at, lab_work / f"inventory-{netcommon_at}.yml") \
+                    if netcommon_at and netcommon_at not in sizes else inventory
+                plan = [r for r in RUNNERS if r not in skip and (r != "netcommon" or count == netcommon_at)]
+                if netcommon_at not in sizes and count == sizes[0] and "netcommon" not in skip:
+                    plan.append("netcommon")   # a size of its own (quick: 10), run with the smallest
+                if latency != latencies[-1]:
+                    plan = [r for r in plan if r != "netcommon"]   # slow: at one latency only
+                for runner in plan:
+                    run_dir = work / "runs" / f"lat{latency:g}-{netcommon_at if runner == 'netcommon' else count}-{runner}"
+                    subprocess.run(["rm", "-rf", str(run_dir)], check=True)
+                    run_dir.mkdir(parents=True)
+                    if runner == "floor":
+                        row = run_floor(lab, inventory, count, run_dir)
+                    elif runner == "limit":
+                        row = run_limit(lab, inventory, count, run_dir)
+                    elif runner == "netcommon":
+                        row = run_netcommon(lab, nc_inventory, netcommon_at, run_dir)
+                    else:
+                        row = run_johann(lab, inventory, count, latency,
+                                         "off" if runner == "johann-off" else "project", work)
+                    row.update(runner=runner, devices=netcommon_at if runner == "netcommon" else count,
+                               latency_ms=latency)
+                    runs.append(row)
+                    print(f"fleet: {runner:10} {count:5} dev {latency:3g} ms: wall {row['wall_s']:7.1f} s  "
+                          f"cpu {row['cpu_s']:6.1f}  server {row.get('server_cpu_s') or 0:5.1f}  "
+                          f"lab {row['lab_cpu_s']:5.1f}  requests {row['requests']:6}  "
+                          f"rss {row['controller_hwm_mib']:.0f}/{row['children_max_rss_mib']:.0f} MiB  "
+                          f"others {row['others_cpu_s']:5.1f}  {'ok' if row['complete'] else 'INCOMPLETE'}",
+                          flush=True)
+    return analyse({"sizes": sizes, "latencies_ms": latencies, "netcommon_at": netcommon_at, "labs": labs,
+                    "runs": runs})
+
+
+def _find(runs: list[dict], runner: str, count: int, latency: float) -> dict | None:
+    return next((r for r in runs if r["runner"] == runner and r["devices"] == count
+                 and r["latency_ms"] == latency), None)
+
+
+def _ratio(a: dict | None, b: dict | None, key: str = "wall_s") -> float | None:
+    if not a or not b or not b.get(key):
+        return None
+    return round(a[key] / b[key], 2)
+
+
+def analyse(data: dict) -> dict:
+    runs = data["runs"]
+    ratios = []
+    for latency in data["latencies_ms"]:
+        for count in data["sizes"]:
+            row = {"devices": count, "latency_ms": latency}
+            floor, limit = _find(runs, "floor", count, latency), _find(runs, "limit", count, latency)
+            netcommon = _find(runs, "netcommon", count, latency)
+            for variant in ("johann-off", "johann-ara"):
+                johann = _find(runs, variant, count, latency)
+                tag = variant.split("-")[1]
+                row[f"{tag}_over_limit"] = _ratio(johann, limit)
+                row[f"{tag}_over_floor"] = _ratio(johann, floor)
+                row[f"netcommon_over_{tag}"] = _ratio(netcommon, johann)
+            row["floor_s_per_device_ms"] = round(floor["wall_s"] / count * 1000, 1) if floor else None
+            for variant in ("johann-off", "johann-ara"):
+                johann = _find(runs, variant, count, latency)
+                row[f"{variant.split('-')[1]}_ms_per_device"] = round(johann["wall_s"] / count * 1000, 1) if johann else None
+            ratios.append(row)
+    data["ratios"] = ratios
+    # linearity: wall per device at the largest size over the next smaller one (1.0 = linear)
+    linear = []
+    if len(data["sizes"]) >= 2:
+        small, big = data["sizes"][-2], data["sizes"][-1]
+        for latency in data["latencies_ms"]:
+            for runner in RUNNERS:
+                a, b = _find(runs, runner, small, latency), _find(runs, runner, big, latency)
+                if a and b:
+                    linear.append({"runner": runner, "latency_ms": latency, "from": small, "to": big,
+                                   "per_device_ratio": round((b["wall_s"] / big) / (a["wall_s"] / small), 2),
+                                   "cpu_per_device_ratio": round((b["cpu_s"] / big) / (a["cpu_s"] / small), 2)
+                                   if a["cpu_s"] else None})
+    data["linearity"] = linear
+    # the issue's targets: largest size, 50 ms if measured, ARA on
+    count, latency = data["sizes"][-1], (50.0 if 50.0 in data["latencies_ms"] else data["latencies_ms"][-1])
+    johann = _find(runs, "johann-ara", count, latency)
+    floor, limit = _find(runs, "floor", count, latency), _find(runs, "limit", count, latency)
+    nc_count = data["netcommon_at"]
+    netcommon = next((r for r in runs if r["runner"] == "netcommon"), None)
+    nc_latency = netcommon["latency_ms"] if netcommon else None
+    johann_nc = _find(runs, "johann-ara", nc_count or 0, nc_latency) if netcommon else None
+    nc_ratio = _ratio(netcommon, johann_nc)
+    nc_basis = f"johann-ara at {nc_count} devices"
+    if netcommon and johann_nc is None:   # quick: netcommon at a size of its own; per device against the smallest
+        johann_nc = _find(runs, "johann-ara", data["sizes"][0], nc_latency)
+        if johann_nc:
+            nc_ratio = round((netcommon["wall_s"] / nc_count) / (johann_nc["wall_s"] / johann_nc["devices"]), 2)
+            nc_basis = f"per device, against johann-ara at {johann_nc['devices']} devices"
+    targets = {"devices": count, "latency_ms": latency,
+               "johann_over_floor": _ratio(johann, floor), "johann_over_limit": _ratio(johann, limit),
+               "netcommon_over_johann_same_size": nc_ratio, "netcommon_basis": nc_basis,
+               "netcommon_size": nc_count, "netcommon_latency_ms": nc_latency}
+    if netcommon and johann:   # netcommon scaled linearly (per device) to the largest size: it was not run there
+        targets["netcommon_scaled_over_johann"] = round(netcommon["wall_s"] / nc_count * count / johann["wall_s"], 2)
+    lin = next((r for r in linear if r["runner"] == "johann-ara" and r["latency_ms"] == latency), None)
+    targets["johann_per_device_ratio"] = lin["per_device_ratio"] if lin else None
+    targets["controller_peak_rss_mib"] = johann["controller_hwm_mib"] if johann else None
+    targets["max_child_rss_mib"] = johann["children_max_rss_mib"] if johann else None
+    checks = {"every_run_complete": all(r["complete"] for r in runs)}
+    if targets["johann_over_floor"] is not None:
+        checks["johann_at_most_2x_floor"] = targets["johann_over_floor"] <= TARGETS["johann_over_floor_max"]
+    if targets["johann_over_limit"] is not None:
+        checks["johann_within_3x_limit"] = targets["johann_over_limit"] <= TARGETS["johann_over_limit_max"]
+    if targets["netcommon_over_johann_same_size"] is not None:
+        checks["netcommon_at_least_20x_johann"] = (targets["netcommon_over_johann_same_size"]
+                                                   >= TARGETS["netcommon_over_johann_min"])
+    if targets["johann_per_device_ratio"] is not None:
+        checks["johann_linear_within_20_percent"] = targets["johann_per_device_ratio"] <= 1.2
+    data["targets"], data["checks"] = targets, checks
+    return data
+
+
+def plot(data: dict, path: Path) -> Path | None:
+    """Wall time against devices, one panel per latency; None when matplotlib is missing."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("fleet: matplotlib not installed (requirements-dev.txt): no plot", flush=True)
+        return None
+    latencies = data["latencies_ms"]
+    fig, axes = plt.subplots(1, len(latencies), figsize=(6 * len(latencies), 4.5), squeeze=False)
+    styles = {"floor": ("Ansible no-op floor", "tab:gray", "--"), "johann-off": ("johann, ARA off", "tab:blue", "-"),
+              "johann-ara": ("johann, ARA on", "tab:purple", "-"), "limit": ("asyncio + httpx limit", "tab:green", ":"),
+              "netcommon": ("netcommon restconf_get", "tab:red", "")}
+    for ax, latency in zip(axes[0], latencies, strict=True):
+        for runner, (label, color, line) in styles.items():
+            points = sorted((r["devices"], r["wall_s"]) for r in data["runs"]
+                            if r["runner"] == runner and r["latency_ms"] == latency)
+            if points:
+                xs, ys = zip(*points, strict=True)
+                ax.plot(xs, ys, marker="o" if runner != "netcommon" else "X", markersize=6 if line else 10,
+                        linestyle=line or "none", color=color, label=label)
+        ax.set_title(f"device latency {latency:g} ms")
+        ax.set_xlabel("devices")
+        ax.set_ylabel("wall seconds (log scale)")
+        ax.set_xlim(left=0)
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("monitor.yml: wall time against devices")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _fmt(value: float | None, suffix: str = "") -> str:
+    return "–" if value is None else f"{value:g}{suffix}"
+
+
+def markdown(data: dict) -> list[str]:
+    t = data["targets"]
+    lines = ["## The fleet: johann.monitor against Ansible's floor, the asyncio limit and netcommon", "",
+             "Same lab (profiles iosxe-17 : iosxe-16.12 : ietf = 2 : 1 : 1, TLS verified against the lab CA), the "
+             "first N devices of it per size. `floor`: one `debug` task per host, project ansible.cfg, forks 50, "
+             "ARA off. `johann-off`/`johann-ara`: playbooks/monitor.yml (poll + report), ARA off / the project's "
+             "ARA server. `limit`: bench/asyncio_limit.py (asyncio + httpx, the same GETs as device_info, 50 devices "
+             "x 2 requests, JSON parsed, not normalised, no report). `netcommon`: "
+             "bench/netcommon/fleet_restconf_get.yml, one ansible.netcommon.restconf_get task per resource over "
+             "httpapi, forks 50 (at one size only).", "",
+             "CPU s = the runner's whole process tree (ansible-playbook, its workers; netcommon's ansible-connection "
+             "daemons too); the ARA server's and the lab's CPU are apart. RSS: controller = the main process's peak "
+             "(VmHWM), child = the largest child's (ru_maxrss). Requests = served by the lab (its /stats).", ""]
+    if data.get("plot"):
+        lines += [f"![wall time against devices]({data['plot']})", ""]
+    lines += ["### Targets (the issue)", "",
+              f"At {t['devices']} devices, {t['latency_ms']:g} ms, ARA on:", "",
+              "| target | measured | met |", "| --- | ---: | --- |"]
+    c = data["checks"]
+
+    def met(key: str) -> str:
+        return "–" if key not in c else ("yes" if c[key] else "**no**")
+
+    lines += [f"| johann ≤ 2x Ansible's no-op floor | {_fmt(t['johann_over_floor'], 'x')} | {met('johann_at_most_2x_floor')} |",
+              f"| johann within 3x of the asyncio limit | {_fmt(t['johann_over_limit'], 'x')} | "
+              f"{met('johann_within_3x_limit')} |",
+              f"| johann ≥ 20x faster than netcommon (netcommon measured at {t['netcommon_size']} devices, "
+              f"{_fmt(t['netcommon_latency_ms'])} ms; {t['netcommon_basis']}) | "
+              f"{_fmt(t['netcommon_over_johann_same_size'], 'x')} | {met('netcommon_at_least_20x_johann')} |",
+              f"| the same, netcommon scaled linearly to {t['devices']} devices (not measured there) | "
+              f"{_fmt(t.get('netcommon_scaled_over_johann'), 'x')} | – |",
+              f"| cost linear in devices (wall per device, largest over the next size; ≤ 1.2) | "
+              f"{_fmt(t['johann_per_device_ratio'])} | {met('johann_linear_within_20_percent')} |",
+              f"| controller peak memory (main process / largest child) | {_fmt(t['controller_peak_rss_mib'])} / "
+              f"{_fmt(t['max_child_rss_mib'])} MiB | stated |", "",
+              "### Every run", "",
+              "| latency ms | devices | runner | wall s | CPU s | ARA server CPU s | lab CPU s | controller RSS MiB | "
+              "max child RSS MiB | requests | requests/device | others' CPU s | complete |",
+              "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in data["runs"]:
+        lines.append(f"| {r['latency_ms']:g} | {r['devices']} | {r['runner']} | {r['wall_s']} | {r['cpu_s']} | "
+                     f"{_fmt(r.get('server_cpu_s'))} | {r['lab_cpu_s']} | {r['controller_hwm_mib']} | "
+                     f"{r['children_max_rss_mib']} | {r['requests']} | {r['requests'] / r['devices']:.2f} | "
+                     f"{r['others_cpu_s']} | {'yes' if r['complete'] else '**NO**'} |")
+    lines += ["", "### Ratios (wall time)", "",
+              "| latency ms | devices | ARA off: /limit | /floor | netcommon/johann | ARA on: /limit | /floor | "
+              "netcommon/johann | ms per device: floor | off | on |",
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in data["ratios"]:
+        lines.append(f"| {r['latency_ms']:g} | {r['devices']} | {_fmt(r['off_over_limit'])} | "
+                     f"{_fmt(r['off_over_floor'])} | {_fmt(r['netcommon_over_off'])} | {_fmt(r['ara_over_limit'])} | "
+                     f"{_fmt(r['ara_over_floor'])} | {_fmt(r['netcommon_over_ara'])} | "
+                     f"{_fmt(r['floor_s_per_device_ms'])} | {_fmt(r['off_ms_per_device'])} | "
+                     f"{_fmt(r['ara_ms_per_device'])} |")
+    if data["linearity"]:
+        lines += ["", "### Linearity (wall and CPU per device at the larger size over the smaller; 1.0 = linear)", "",
+                  "| runner | latency ms | sizes | wall per device | CPU per device |", "| --- | ---: | --- | ---: | ---: |"]
+        for r in data["linearity"]:
+            lines.append(f"| {r['runner']} | {r['latency_ms']:g} | {r['from']} → {r['to']} | {r['per_device_ratio']} | "
+                         f"{_fmt(r['cpu_per_device_ratio'])} |")
+    nc = next((r for r in data["runs"] if r["runner"] == "netcommon"), None)
+    if nc:
+        v = nc["versions"]
+        lines += ["", f"netcommon: ansible {v['ansible']}, ansible-core {v['ansible-core']}, ansible.netcommon "
+                  f"{v['ansible.netcommon']} (.venv-bench); {nc['orphans_reaped']} ansible-connection processes "
+                  "reaped after the run (their CPU is in its CPU s)."]
+    lines += ["", "Labs: " + "; ".join(f"{k} ms: {v['ready']} (VmHWM {v['vm_hwm_mib']} MiB)"
+                                         for k, v in data["labs"].items()),
+              "", "Checks: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in data["checks"].items()), ""]
+    return lines
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bench/fleet_bench.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="50 and 100 devices, 0 ms only, netcommon at 50")
+    parser.add_argument("--sizes", help="comma-separated device counts (default 100,300,1000; quick 50,100)")
+    parser.add_argument("--latency-ms", help="comma-separated per-device latencies (default 0,50; quick 0)")
+    parser.add_argument("--netcommon-at", type=int, help="the one size netcommon runs at (default 100, quick 50)")
+    parser.add_argument("--skip", default="", help=f"comma-separated runners to leave out, from {', '.join(RUNNERS)}")
+    parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work")
+    parser.add_argument("--no-write", action="store_true", help="print the JSON, write no results files")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    mode = QUICK if args.quick else DEFAULT
+    sizes = sorted(int(x) for x in args.sizes.split(",")) if args.sizes else list(mode["sizes"])
+    latencies = [float(x) for x in args.latency_ms.split(",")] if args.latency_ms else list(mode["latencies"])
+    skip = {s for s in args.skip.split(",") if s}
+    unknown = skip - set(RUNNERS)
+    if unknown:
+        raise SystemExit(f"unknown runners {sorted(unknown)}; known: {', '.join(RUNNERS)}")
+    netcommon_at = args.netcommon_at or mode["netcommon_at"]
+    busy = procfs.machine_busy()
+    started, load_start, date = time.monotonic(), procfs.load_average(), datetime.now(UTC)
+    data = run(sizes, latencies, netcommon_at, skip, args.work_dir.resolve() / "fleet")
+    name = "fleet-quick" if args.quick else "fleet"
+    if args.no_write:
+        print(json.dumps(data, indent=2))
+    else:
+        args.results_dir.mkdir(parents=True, exist_ok=True)
+        png = plot(data, args.results_dir / f"{date:%Y-%m-%d}-{name}.png")
+        data["plot"] = png.name if png else None
+        command = "bench/fleet_bench.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+        meta = {"started": date, "title": f"the monitor over a fleet of {', '.join(map(str, sizes))} devices "
+                f"against Ansible's floor, asyncio and netcommon", "command": command.strip(),
+                "mode": "quick" if args.quick else "default", "total_s": round(time.monotonic() - started, 1),
+                "load_average_start": load_start, "busy_before": round(busy, 3)}
+        json_path, md_path = results.write(args.results_dir, name, meta, [("fleet", data, markdown)])
+        print(f"results: {md_path}, {json_path.name}" + (f", {png.name}" if png else ""))
+    t = data["targets"]
+    print(f"fleet: at {t['devices']} devices {t['latency_ms']:g} ms, ARA on: {_fmt(t['johann_over_floor'], 'x')} "
+          f"the floor, {_fmt(t['johann_over_limit'], 'x')} the limit; netcommon {_fmt(t['netcommon_over_johann_same_size'], 'x')}"
+          f" johann at {t['netcommon_size']}; per-device ratio {_fmt(t['johann_per_device_ratio'])}")
+    if not data["checks"]["every_run_complete"]:
+        print("FAILED: a fleet run was incomplete (see bench/work/fleet/runs/)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
