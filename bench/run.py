@@ -1,13 +1,13 @@
 """``make bench`` / ``make bench-quick``: benchmarks of the lab, then the monitor over a fleet against its alternatives.
 
-    .venv/bin/python bench/run.py              # lab ~2 min (1000 devices), fleet ~25 min on 2 cores
+    .venv/bin/python bench/run.py              # lab ~2 min (1000 devices), fleet ~17 min on 2 cores
     .venv/bin/python bench/run.py --quick      # lab under a minute (200 devices), fleet under 3 min
     .venv/bin/python bench/run.py --skip-fleet # the lab, then ARA's overhead stage (~20 min) instead
-    .venv/bin/python bench/run.py --ara-stage  # the fleet and the ARA overhead stage both (~45 min)
+    .venv/bin/python bench/run.py --ara-stage  # the fleet and the ARA overhead stage both (~37 min)
 
 Stages, each with its own lab: the lab and netcommon interop (bench/lab_bench.py, netcommon_bench.py:
 <date>-lab[-quick].{md,json}); the fleet (bench/fleet_bench.py: Ansible's no-op floor, monitor.yml
-with ARA off and on, the asyncio limit and ansible.netcommon at 100, 300, 1000 devices and 0 / 50 ms:
+with ARA off and on, the asyncio limit at 100, 300, 1000 devices and 0 / 50 ms, ansible.netcommon at 30:
 <date>-fleet[-quick].{md,json,png}); ARA's overhead (bench/ara_overhead.py: repeats and the offline
 variant: <date>-ara[-quick].{md,json}). The fleet stage's ARA off/on runs measure what the ARA stage
 measures (and check ARA's recording the same way), so by default only one of the two runs: the fleet,
