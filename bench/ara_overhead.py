@@ -260,6 +260,36 @@ def _serial_report_hook(work: Path) -> Path:
     return hook
 
 
+def run_watched(command: list[str], env: dict, log_path: Path, timeout_s: float,
+                poll: float = 0.1) -> tuple[int, object, float, dict, bool]:
+    """Run ``command`` in a session of its own, output to ``log_path``, sampling the memory high-water
+    marks of its tree; killed (with its session) after ``timeout_s``.
+
+    Returns the wait status, its rusage, the wall seconds, the high-water marks and whether it timed out.
+    """
+    started = time.monotonic()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    hwm: dict = {}
+    stop = threading.Event()
+    sampler = threading.Thread(target=_hwm_sampler, args=(proc.pid, hwm, stop), daemon=True)
+    sampler.start()
+    timed_out = False
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() - started > timeout_s and not timed_out:
+            timed_out = True
+            os.killpg(proc.pid, signal.SIGKILL)
+        time.sleep(poll)
+    wall = time.monotonic() - started
+    stop.set()
+    sampler.join()
+    return status, usage, wall, hwm, timed_out
+
+
 def run_once(variant: str, lab: Lab, latency: float, index: int, work: Path, serial_report: bool = True) -> dict:
     spec = VARIANTS[variant]
     devices = lab.count
@@ -291,27 +321,9 @@ def run_once(variant: str, lab: Lab, latency: float, index: int, work: Path, ser
     server_before = server.cpu_seconds() if server else 0.0
     lab_before = procfs.cpu_seconds(lab.pid)
     busy_before = machine_busy_s()
-    started = time.monotonic()
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    hwm: dict = {}
-    stop = threading.Event()
-    sampler = threading.Thread(target=_hwm_sampler, args=(proc.pid, hwm, stop), daemon=True)
-    sampler.start()
-    timed_out = False
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - started > RUN_TIMEOUT_S and not timed_out:
-            timed_out = True   # a hung run (not ARA's doing, so far: see the log) is a failed run
-            os.killpg(proc.pid, signal.SIGKILL)
-        time.sleep(0.1)
-    wall = time.monotonic() - started
-    stop.set()
-    sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    # a hung run (not ARA's doing, so far: see the log) is killed and counts as a failed run
+    status, usage, wall, hwm, timed_out = run_watched(command, env, log_path, RUN_TIMEOUT_S, poll=0.1)
+    proc = subprocess.CompletedProcess(command, os.waitstatus_to_exitcode(status))
     row = {"variant": variant, "devices": devices, "latency_ms": latency, "repeat": index, "rc": proc.returncode,
            "wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
            "server_cpu_s": round(server.cpu_seconds() - server_before, 2) if server else None,

@@ -1,7 +1,7 @@
 """The monitor against its alternatives over one lab fleet: Ansible's floor, ARA off/on, netcommon, asyncio.
 
-    .venv/bin/python bench/fleet_bench.py            # 100, 300, 1000 devices at 0 and 50 ms; netcommon at 100
-    .venv/bin/python bench/fleet_bench.py --quick    # 50, 100 devices at 0 ms; netcommon at 50 (under 3 minutes)
+    .venv/bin/python bench/fleet_bench.py            # 100, 300, 1000 devices at 0 and 50 ms; netcommon at 30
+    .venv/bin/python bench/fleet_bench.py --quick    # 50, 100 devices at 0 ms; netcommon at 10 (under 3 minutes)
     .venv/bin/python bench/fleet_bench.py --sizes 100,1000 --latency-ms 50 --skip netcommon
 
 One lab per latency (127.88.0.0/16, state in bench/work/fleet/), as big as the largest size, TLS verified
@@ -36,7 +36,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,26 +135,7 @@ def timed(command: list[str], env: dict, lab: Lab, log_path: Path, reap: bool = 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     lab_before, requests_before = procfs.cpu_seconds(lab.pid), lab.stats()["requests"]
     busy_before, load_before = ara_overhead.machine_busy_s(), procfs.load_average()
-    started = time.monotonic()
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    hwm: dict = {}
-    stop = threading.Event()
-    sampler = threading.Thread(target=ara_overhead._hwm_sampler, args=(proc.pid, hwm, stop), daemon=True)
-    sampler.start()
-    timed_out = False
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - started > timeout_s and not timed_out:
-            timed_out = True
-            os.killpg(proc.pid, signal.SIGKILL)
-        time.sleep(0.05)
-    wall = time.monotonic() - started
-    stop.set()
-    sampler.join()
+    status, usage, wall, hwm, timed_out = ara_overhead.run_watched(command, env, log_path, timeout_s, poll=0.05)
     orphans = 0
     if reap:
         orphans = _reap_orphans(keep, 40)
