@@ -5,15 +5,29 @@ from __future__ import annotations
 
 from ansible_collections.johann.monitor.plugins.module_utils._device_info import GatherError
 from ansible_collections.johann.monitor.plugins.module_utils._tasks import device_info, device_info_spec
+from ansible_collections.johann.monitor.plugins.plugin_utils import _poller
 from ansible_collections.johann.monitor.plugins.plugin_utils._action import RestconfAction
 
 
 class ActionModule(RestconfAction):
     ARGUMENT_SPEC = device_info_spec()
-    EXTRA_INVENTORY_VARS = {"platform": ("johann_platform",), "thresholds": ("johann_thresholds",)}
+    EXTRA_INVENTORY_VARS = {"platform": ("johann_platform",), "thresholds": ("johann_thresholds",),
+                            "poller": ("johann_poller",)}
 
     def execute(self, params: dict, task_vars: dict) -> dict:
+        label = task_vars.get("inventory_hostname", "")
+        warning = None
+        if params["poller"] == "shared":
+            try:
+                return _poller.call("device_info", params, label)
+            except _poller.Unavailable as exc:   # poll here instead; the run's first to find out says why
+                if exc.first:
+                    warning = (f"johann.monitor: {exc}; polling in each worker instead for the rest of this run "
+                               "(slower, same results). Set poller=worker (or johann_poller) to silence this.")
         try:
-            return self.run_async(device_info(params, task_vars.get("inventory_hostname", "")))
+            result = self.run_async(device_info(params, label))
         except GatherError as exc:
             raise ValueError(str(exc)) from None
+        if warning:
+            result["warnings"] = [warning]
+        return result

@@ -31,6 +31,7 @@ def device_info_spec() -> dict[str, Any]:
         fail_on_error={"type": "bool", "default": False},
         thresholds={"type": "dict"},
         result_format={"type": "str", "choices": ["dict", "json"], "default": "dict"},
+        poller={"type": "str", "choices": ["shared", "worker"], "default": "shared"},
     )
     return spec
 

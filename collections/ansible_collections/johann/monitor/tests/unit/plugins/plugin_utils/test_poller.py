@@ -1,0 +1,138 @@
+"""The shared poller's protocol, its private directory, and a real poller process (no device needed)."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+from ansible_collections.johann.monitor.plugins.plugin_utils import _poller
+
+
+@pytest.fixture
+def tmpdir_short(monkeypatch):
+    """A TMPDIR of this test's own, short enough for a Unix socket path."""
+    with tempfile.TemporaryDirectory(prefix="jp", dir="/tmp") as path:
+        monkeypatch.setattr(tempfile, "tempdir", path)
+        yield path
+
+
+@pytest.fixture
+def run_process():
+    """A stand-in for the ansible-playbook process: the poller lives as long as it does."""
+    proc = subprocess.Popen(["sleep", "60"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def _pair():
+    return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+
+
+def test_framing_round_trip():
+    a, b = _pair()
+    with a, b:
+        payload = {"protocol": _poller.PROTOCOL, "result": {"device_json": '{"serial":"FOC2231X0AB"}', "n": [1, 2]}}
+        _poller._send(a, payload)
+        assert _poller._recv(b) == payload
+
+
+@pytest.mark.parametrize("raw,message", [
+    (_poller.HEADER.pack(_poller.MAX_MESSAGE + 1), "not a poller"),
+    (_poller.HEADER.pack(5) + b"{nope", "not JSON"),
+    (_poller.HEADER.pack(2) + b"[]", "unknown protocol"),
+    (_poller.HEADER.pack(14) + b'{"protocol":9}', "unknown protocol"),
+    (_poller.HEADER.pack(40) + b'{"protocol":1', "closed the connection without an answer"),
+])
+def test_bad_answers_are_named(raw, message):
+    a, b = _pair()
+    with a, b:
+        a.sendall(raw)
+        a.shutdown(socket.SHUT_WR)
+        with pytest.raises(_poller.Unavailable, match=message):
+            _poller._recv(b)
+
+
+def test_runtime_dir_is_private(tmpdir_short):
+    path = _poller.runtime_dir()
+    assert path.parent == __import__("pathlib").Path(tmpdir_short)
+    assert path.name == f"johann-monitor-{os.getuid()}"
+    assert os.stat(path).st_mode & 0o777 == 0o700
+    os.chmod(path, 0o755)   # noqa: S103  # the unsafe mode under test
+    with pytest.raises(_poller.Unavailable, match="mode 0700"):
+        _poller.runtime_dir()
+
+
+def test_runtime_dir_refuses_a_symlink(tmpdir_short):
+    target = os.path.join(tmpdir_short, "elsewhere")
+    os.mkdir(target, 0o700)
+    os.symlink(target, os.path.join(tmpdir_short, f"johann-monitor-{os.getuid()}"))
+    with pytest.raises(_poller.Unavailable, match="not a private directory"):
+        _poller.runtime_dir()
+
+
+def test_socket_path_too_long(monkeypatch):
+    with tempfile.TemporaryDirectory(prefix="j" * 100, dir="/tmp") as path:
+        monkeypatch.setattr(tempfile, "tempdir", path)
+        with pytest.raises(_poller.Unavailable, match="longer than 107 bytes: set TMPDIR shorter"):
+            _poller.socket_path(12345)
+
+
+def test_sweep_removes_only_dead_runs(tmpdir_short, run_process):
+    directory = _poller.runtime_dir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    for pid in (dead.pid, run_process.pid):
+        for suffix in ("sock", "lock", "log", "unavailable"):
+            (directory / f"poller-{pid}.{suffix}").write_text("x")
+    (directory / "unrelated.txt").write_text("kept")
+    _poller._sweep(directory)
+    assert sorted(p.name for p in directory.iterdir()) == sorted(
+        [f"poller-{run_process.pid}.{s}" for s in ("sock", "lock", "log", "unavailable")] + ["unrelated.txt"])
+
+
+def _wait_gone(path, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not path.exists()
+
+
+def test_a_real_poller_answers_and_ends_with_its_run(tmpdir_short, run_process):
+    # no host: the poller's device_info raises the same ValueError the worker would
+    with pytest.raises(ValueError, match="no host: set `host`, or ansible_host in the inventory"):
+        _poller.call("device_info", {"host": None}, "h1", run_pid=run_process.pid)
+    sock = _poller.socket_path(run_process.pid)
+    assert sock.exists() and os.stat(sock).st_mode & 0o077 == 0   # no one else may connect
+    # bad thresholds come back as the worker's ValueError too, from the same poller
+    params = {"host": "127.0.0.1", "thresholds": {"cpu_percent": {"warning": "high"}}}
+    with pytest.raises(ValueError, match="cpu_percent"):
+        _poller.call("device_info", params, "h1", run_pid=run_process.pid)
+    # an operation the poller does not know: not the caller's fault, so the caller polls itself
+    with pytest.raises(_poller.Unavailable, match="unknown request 'reboot'") as caught:
+        _poller.call("reboot", {}, "h1", run_pid=run_process.pid)
+    assert caught.value.first
+    # the run ends: the poller removes its socket and its (empty) log within about a second
+    run_process.kill()
+    run_process.wait()
+    assert _wait_gone(sock)
+    assert _wait_gone(sock.with_suffix(".log"))
+
+
+def test_a_poller_that_cannot_start_is_tried_once_per_run(tmpdir_short, run_process, monkeypatch):
+    monkeypatch.setenv("PYTHONHOME", "/nonexistent")   # the poller's Python cannot start at all
+    started = time.monotonic()
+    with pytest.raises(_poller.Unavailable, match=r"the shared poller did not start \(it exited with status 1\)") \
+            as first:
+        _poller.call("device_info", {"host": "127.0.0.1"}, "h1", run_pid=run_process.pid)
+    assert first.value.first
+    assert "No module named 'encodings'" in str(first.value)
+    assert time.monotonic() - started < _poller.START_TIMEOUT_S
+    monkeypatch.delenv("PYTHONHOME")
+    with pytest.raises(_poller.Unavailable) as second:   # not tried again in this run, not warned again
+        _poller.call("device_info", {"host": "127.0.0.1"}, "h2", run_pid=run_process.pid)
+    assert not second.value.first
+    assert "did not start" in str(second.value)
