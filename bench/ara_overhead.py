@@ -29,6 +29,8 @@ Results: bench/results/<date>-ara[-quick].{md,json}; scratch in bench/work/ara-o
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import importlib.metadata
 import importlib.util
 import json
@@ -44,6 +46,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/ara_overhead.py` from anywhere
 
@@ -68,6 +71,8 @@ WAL_IMMEDIATE = ('@json {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchr
 # (start_server with these gunicorn options and server env). client: ARA_* for the callback.
 VARIANTS: dict[str, dict] = {
     "off": {"kind": "off", "what": "ARA off (ANSIBLE_CALLBACK_PLUGINS=/nonexistent)"},
+    "off-worker": {"kind": "off", "what": "ARA off, device_info polling in Ansible's workers (poller=worker)",
+                   "args": ["-e", "johann_poller=worker"]},
     "project": {"kind": "project", "what": "the project's setting (ansible.cfg [ara] + ara_server.start_server)"},
     "offline": {"kind": "offline", "what": "ARA's stock default: offline client, SQLite (the 'before')"},
     "sync1": {"kind": "server", "what": "gunicorn 1 sync worker, callback_threads 0 (the setting before this bench)",
@@ -142,6 +147,15 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+ORPHAN_WAIT_S = 40.0
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def subreaper(on: bool) -> None:
+    """Become (or stop being) the reaper of the orphans our children leave (Linux prctl)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1 if on else 0, 0, 0, 0)
 
 
 def _children(pid: int) -> list[int]:
@@ -265,29 +279,57 @@ def run_watched(command: list[str], env: dict, log_path: Path, timeout_s: float,
     """Run ``command`` in a session of its own, output to ``log_path``, sampling the memory high-water
     marks of its tree; killed (with its session) after ``timeout_s``.
 
-    Returns the wait status, its rusage, the wall seconds, the high-water marks and whether it timed out.
+    The processes the run leaves running when it ends (device_info's shared poller, which notices the
+    run's end within a second; netcommon's ansible-connection daemons) are reparented to this process
+    (a child subreaper while the command runs), waited for (at most ORPHAN_WAIT_S, then killed) and
+    their CPU added: a run's CPU is that of everything it started.
+
+    Returns the wait status, its rusage (ru_utime, ru_stime, ru_maxrss, orphans), the wall seconds,
+    the high-water marks and whether it timed out.
     """
+    keep = set(_children(os.getpid()))
+    subreaper(True)
     started = time.monotonic()
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    hwm: dict = {}
-    stop = threading.Event()
-    sampler = threading.Thread(target=_hwm_sampler, args=(proc.pid, hwm, stop), daemon=True)
-    sampler.start()
-    timed_out = False
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - started > timeout_s and not timed_out:
-            timed_out = True
-            os.killpg(proc.pid, signal.SIGKILL)
-        time.sleep(poll)
-    wall = time.monotonic() - started
-    stop.set()
-    sampler.join()
-    return status, usage, wall, hwm, timed_out
+    try:
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        hwm: dict = {}
+        stop = threading.Event()
+        sampler = threading.Thread(target=_hwm_sampler, args=(proc.pid, hwm, stop), daemon=True)
+        sampler.start()
+        timed_out = False
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - started > timeout_s and not timed_out:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGKILL)
+            time.sleep(poll)
+        wall = time.monotonic() - started
+        stop.set()
+        sampler.join()
+        total = SimpleNamespace(ru_utime=usage.ru_utime, ru_stime=usage.ru_stime, ru_maxrss=usage.ru_maxrss, orphans=0)
+        deadline = time.monotonic() + ORPHAN_WAIT_S
+        while left := [p for p in _children(os.getpid()) if p not in keep]:
+            for pid in left:
+                if time.monotonic() > deadline:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                try:
+                    done, _status, orphan = os.wait4(pid, 0 if time.monotonic() > deadline else os.WNOHANG)
+                except ChildProcessError:
+                    continue
+                if done:
+                    total.ru_utime += orphan.ru_utime
+                    total.ru_stime += orphan.ru_stime
+                    total.ru_maxrss = max(total.ru_maxrss, orphan.ru_maxrss)
+                    total.orphans += 1
+            time.sleep(0.05)
+    finally:
+        subreaper(False)
+    return status, total, wall, hwm, timed_out
 
 
 def run_once(variant: str, lab: Lab, latency: float, index: int, work: Path, serial_report: bool = True) -> dict:
@@ -315,7 +357,7 @@ def run_once(variant: str, lab: Lab, latency: float, index: int, work: Path, ser
     if serial_report:
         env["PYTHONPATH"] = str(_serial_report_hook(work))
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(lab.inventory.path), str(PLAYBOOK),
-               "-e", f"johann_report_dir={run_dir / 'report'}"]
+               "-e", f"johann_report_dir={run_dir / 'report'}", *spec.get("args", [])]
     log_path = run_dir / "ansible.log"
     load_before = procfs.load_average()
     server_before = server.cpu_seconds() if server else 0.0

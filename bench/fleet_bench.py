@@ -1,6 +1,6 @@
 """The monitor against its alternatives over one lab fleet: Ansible's floor, ARA off/on, netcommon, asyncio.
 
-    .venv/bin/python bench/fleet_bench.py            # 100, 300, 1000 devices at 0 and 50 ms; netcommon at 30
+    .venv/bin/python bench/fleet_bench.py            # 100, 300, 1000 devices at 0 and 50 ms; netcommon at 20
     .venv/bin/python bench/fleet_bench.py --quick    # 50, 100 devices at 0 ms; netcommon at 10 (under 3 minutes)
     .venv/bin/python bench/fleet_bench.py --sizes 100,1000 --latency-ms 50 --skip netcommon
 
@@ -11,6 +11,9 @@ written with just those hosts. Per size, in this order:
 
 * ``floor``: ``bench/netcommon/noop.yml``, one ``ansible.builtin.debug`` task per host, with the project's
   ansible.cfg (forks 50, the progress callback), ARA off: what Ansible costs before any device work;
+* ``floor-ara`` (largest size, last latency): the same with the project's ARA setting, what ARA costs Ansible;
+* ``johann-worker`` (largest size, last latency): playbooks/monitor.yml, ARA off, device_info polling in
+  Ansible's workers (``-e johann_poller=worker``), against johann-off's shared poller;
 * ``johann-off`` / ``johann-ara``: playbooks/monitor.yml (device_info + the report), ARA off and the
   project's ARA setting, run by bench/ara_overhead.py's ``run_once`` (fresh ARA server and data dir,
   the ARA database checked for a complete recording);
@@ -19,7 +22,7 @@ written with just those hosts. Per size, in this order:
   ansible.netcommon.restconf_get task per resource over httpapi, .venv-bench's ansible (PyPI), forks 50.
 
 Per run: wall; CPU of the runner's whole process tree (wait4/RUSAGE_CHILDREN; netcommon's
-ansible-connection daemons are reaped here as a child subreaper so they count too); the ARA server's
+ansible-connection daemons, device_info's shared poller, are reaped as orphans so they count too); the ARA server's
 and the lab's CPU apart (/proc); the controller's peak RSS (the main process's VmHWM, sampled) and the
 largest child's (ru_maxrss); the requests the lab served (its admin /stats before and after).
 Ratios at each size and latency: johann/limit, johann/floor, netcommon/johann; the issue's targets are
@@ -28,12 +31,11 @@ checked at the largest size and latency with ARA on. Results: bench/results/<dat
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import resource
 import shlex
-import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -55,17 +57,20 @@ NETCOMMON_PLAYBOOK = ROOT / "bench" / "netcommon" / "fleet_restconf_get.yml"
 NETCOMMON_CONFIG = ROOT / "bench" / "netcommon" / "fleet.cfg"
 LIMIT_SCRIPT = ROOT / "bench" / "asyncio_limit.py"
 RUN_TIMEOUT_S = 900
-RUNNERS = ("floor", "johann-off", "johann-ara", "limit", "netcommon")
+RUNNERS = ("floor", "floor-ara", "johann-worker", "johann-off", "johann-ara", "limit", "netcommon")
+# at the largest size and the last latency only (the targets' point): what ARA costs Ansible itself, and
+# device_info polling in Ansible's workers (poller=worker) against the shared poller (johann-off)
+TARGET_ONLY = ("floor-ara", "johann-worker")
 # netcommon costs ~1.8 CPU s per device and request on this 2-core machine (100 devices at 50 ms: killed at
 # 900 s in the 12th of 18 tasks after 968 requests and 1786 CPU s; ~18 min for all), ~10 s wall per device:
-# it runs once, at the last latency (50 ms, the targets'), at 30 devices (~5 min; --netcommon-at 100 for the
+# it runs once, at the last latency (50 ms, the targets'), at 20 devices (~3 min; --netcommon-at 100 for the
 # issue's size, ~18 min more), quick at 10 (~80 s); the ratio to johann is also given scaled per device.
 NETCOMMON_S_PER_DEVICE = 20   # its time-out: this per device, at least RUN_TIMEOUT_S
-DEFAULT = {"sizes": (100, 300, 1000), "latencies": (0.0, 50.0), "netcommon_at": 30}
+JOHANN_VARIANTS = {"johann-off": "off", "johann-worker": "off-worker", "johann-ara": "project"}
+DEFAULT = {"sizes": (100, 300, 1000), "latencies": (0.0, 50.0), "netcommon_at": 20}
 QUICK = {"sizes": (50, 100), "latencies": (0.0,), "netcommon_at": 10}
 # The issue's targets, at the largest size and 50 ms (else the largest latency run), ARA on
 TARGETS = {"johann_over_floor_max": 2.0, "johann_over_limit_max": 3.0, "netcommon_over_johann_min": 20.0}
-PR_SET_CHILD_SUBREAPER = 36
 
 
 class Lab(RunningLab):
@@ -94,57 +99,17 @@ def sub_inventory(lab: Lab, count: int, path: Path) -> Path:
     return path
 
 
-def _subreaper(on: bool) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1 if on else 0, 0, 0, 0)
-
-
-def _reap_orphans(keep: set[int], wait_s: float) -> int:
-    """Reap the daemons the run left to us (netcommon's ansible-connection), waiting at most wait_s for them."""
-    deadline = time.monotonic() + wait_s
-    reaped = 0
-    while True:
-        left = [p for p in ara_overhead._children(os.getpid()) if p not in keep]
-        for pid in left:
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0]:
-                    reaped += 1
-            except ChildProcessError:
-                pass
-        left = [p for p in ara_overhead._children(os.getpid()) if p not in keep]
-        if not left:
-            return reaped
-        if time.monotonic() > deadline:
-            for pid in left:   # still running: end them, count what they used
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                    os.waitpid(pid, 0)
-                    reaped += 1
-                except (ProcessLookupError, ChildProcessError):
-                    pass
-            return reaped
-        time.sleep(0.2)
-
-
-def timed(command: list[str], env: dict, lab: Lab, log_path: Path, reap: bool = False,
-          timeout_s: float = RUN_TIMEOUT_S) -> dict:
+def timed(command: list[str], env: dict, lab: Lab, log_path: Path, timeout_s: float = RUN_TIMEOUT_S) -> dict:
     """One run of a command: wall, CPU of its tree, peak RSS, the lab's CPU and requests, the machine's load."""
-    keep = {lab.pid, *ara_overhead._children(os.getpid())}
-    if reap:
-        _subreaper(True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     lab_before, requests_before = procfs.cpu_seconds(lab.pid), lab.stats()["requests"]
     busy_before, load_before = ara_overhead.machine_busy_s(), procfs.load_average()
     status, usage, wall, hwm, timed_out = ara_overhead.run_watched(command, env, log_path, timeout_s, poll=0.05)
-    orphans = 0
-    if reap:
-        orphans = _reap_orphans(keep, 40)
-        _subreaper(False)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     tree_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     row = {"rc": os.waitstatus_to_exitcode(status), "timed_out": timed_out, "wall_s": round(wall, 2),
            "cpu_s": round(tree_cpu, 2), "main_tree_cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-           "orphans_reaped": orphans, "server_cpu_s": None,
+           "orphans_reaped": usage.orphans, "server_cpu_s": None,
            "lab_cpu_s": round(procfs.cpu_seconds(lab.pid) - lab_before, 2),
            "requests": lab.stats()["requests"] - requests_before,
            "machine_busy_s": round(ara_overhead.machine_busy_s() - busy_before, 2),
@@ -167,14 +132,36 @@ def _recap_ok(log: Path, count: int) -> tuple[int, int]:
     return sum(1 for r in recap if r[2] == "0" and r[3] == "0"), len(recap)
 
 
-def run_floor(lab: Lab, inventory: Path, count: int, run_dir: Path) -> dict:
+def run_floor(lab: Lab, inventory: Path, count: int, run_dir: Path, ara: bool = False) -> dict:
+    """Ansible's no-op floor; with ``ara`` the project's ARA setting on a fresh server, as johann-ara has."""
     env = _ansible_env(CONFIG, run_dir, Path(sys.executable).parent)
-    env["ANSIBLE_CALLBACK_PLUGINS"] = "/nonexistent"   # ARA off, as johann-off
+    server = None
+    if ara:
+        server = ara_overhead.Server(run_dir / "ara-server", ara_overhead.VARIANTS["sync1"]["gunicorn"], {})
+        server.start()
+        env.update({"JOHANN_ARA_DATA_DIR": str(server.data_dir), "ARA_API_SERVER": server.endpoint,
+                    "JOHANN_ARA_AUTOSTART": "false"})
+    else:
+        env["ANSIBLE_CALLBACK_PLUGINS"] = "/nonexistent"   # ARA off, as johann-off
     log = run_dir / "ansible.log"
-    row = timed([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(FLOOR_PLAYBOOK)],
-                env, lab, log)
+    server_before = server.cpu_seconds() if server else 0.0
+    try:
+        row = timed([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(FLOOR_PLAYBOOK)],
+                    env, lab, log)
+    finally:
+        if server:
+            row_server = round(server.cpu_seconds() - server_before, 2)
+            server.stop()
     ok, seen = _recap_ok(log, count)
     row.update(complete=row["rc"] == 0 and ok == count == seen, devices_ok=ok)
+    if server:
+        row["server_cpu_s"] = row_server
+        row["others_cpu_s"] = round(row["others_cpu_s"] - row_server, 1)
+        with sqlite3.connect(f"file:{server.data_dir / 'ansible.sqlite'}?mode=ro", uri=True) as db:
+            status = db.execute("select status from playbooks").fetchall()
+            results_n = db.execute("select count(*) from results").fetchone()[0]
+        row["recorded"] = {"playbooks": [s[0] for s in status], "results": results_n}
+        row["complete"] = row["complete"] and status == [("completed",)] and results_n == count
     return row
 
 
@@ -203,7 +190,7 @@ def run_netcommon(lab: Lab, inventory: Path, count: int, run_dir: Path) -> dict:
     env = _ansible_env(NETCOMMON_CONFIG, run_dir, netcommon_bench.VENV / "bin")
     log = run_dir / "ansible.log"
     row = timed([str(netcommon_bench.VENV / "bin" / "ansible-playbook"), "-i", str(inventory),
-                 str(NETCOMMON_PLAYBOOK)], env, lab, log, reap=True,
+                 str(NETCOMMON_PLAYBOOK)], env, lab, log,
                timeout_s=max(RUN_TIMEOUT_S, NETCOMMON_S_PER_DEVICE * count))
     ok, seen = _recap_ok(log, count)
     row.update(complete=row["rc"] == 0 and ok == count == seen, devices_ok=ok, versions=netcommon_bench.versions())
@@ -231,19 +218,20 @@ def run(sizes: list[int], latencies: list[float], netcommon_at: int | None, skip
                     plan.append("netcommon")   # a size of its own (quick: 10), run with the smallest
                 if latency != latencies[-1]:
                     plan = [r for r in plan if r != "netcommon"]   # slow: at one latency only
+                if latency != latencies[-1] or count != sizes[-1]:
+                    plan = [r for r in plan if r not in TARGET_ONLY]
                 for runner in plan:
                     run_dir = work / "runs" / f"lat{latency:g}-{netcommon_at if runner == 'netcommon' else count}-{runner}"
                     subprocess.run(["rm", "-rf", str(run_dir)], check=True)
                     run_dir.mkdir(parents=True)
-                    if runner == "floor":
-                        row = run_floor(lab, inventory, count, run_dir)
+                    if runner in ("floor", "floor-ara"):
+                        row = run_floor(lab, inventory, count, run_dir, ara=runner == "floor-ara")
                     elif runner == "limit":
                         row = run_limit(lab, inventory, count, run_dir)
                     elif runner == "netcommon":
                         row = run_netcommon(lab, nc_inventory, netcommon_at, run_dir)
                     else:
-                        row = run_johann(lab, inventory, count, latency,
-                                         "off" if runner == "johann-off" else "project", work)
+                        row = run_johann(lab, inventory, count, latency, JOHANN_VARIANTS[runner], work)
                     row.update(runner=runner, devices=netcommon_at if runner == "netcommon" else count,
                                latency_ms=latency)
                     runs.append(row)
@@ -322,6 +310,15 @@ def analyse(data: dict) -> dict:
                "netcommon_size": nc_count, "netcommon_latency_ms": nc_latency}
     if netcommon and johann:   # netcommon scaled linearly (per device) to the largest size: it was not run there
         targets["netcommon_scaled_over_johann"] = round(netcommon["wall_s"] / nc_count * count / johann["wall_s"], 2)
+    # like for like: ARA's own cost on both sides; and what the shared poller made of device_info's cost
+    floor_ara, johann_off = _find(runs, "floor-ara", count, latency), _find(runs, "johann-off", count, latency)
+    worker = _find(runs, "johann-worker", count, latency)
+    targets["johann_ara_over_floor_ara"] = _ratio(johann, floor_ara)
+    targets["johann_ara_over_floor_ara_cpu"] = _ratio(johann, floor_ara, "cpu_s")
+    targets["johann_off_over_floor"] = _ratio(johann_off, floor)
+    targets["johann_off_over_limit"] = _ratio(johann_off, limit)
+    targets["worker_over_shared_wall"] = _ratio(worker, johann_off)
+    targets["worker_over_shared_cpu"] = _ratio(worker, johann_off, "cpu_s")
     lin = next((r for r in linear if r["runner"] == "johann-ara" and r["latency_ms"] == latency), None)
     targets["johann_per_device_ratio"] = lin["per_device_ratio"] if lin else None
     targets["controller_peak_rss_mib"] = johann["controller_hwm_mib"] if johann else None
@@ -355,7 +352,9 @@ def plot(data: dict, path: Path) -> Path | None:
         return None
     latencies = data["latencies_ms"]
     fig, axes = plt.subplots(1, len(latencies), figsize=(6 * len(latencies), 4.5), squeeze=False)
-    styles = {"floor": ("Ansible no-op floor", "tab:gray", "--"), "johann-off": ("johann, ARA off", "tab:blue", "-"),
+    styles = {"floor": ("Ansible no-op floor", "tab:gray", "--"), "floor-ara": ("no-op floor, ARA on", "tab:brown", ""),
+              "johann-worker": ("johann, ARA off, poller=worker", "tab:cyan", ""),
+              "johann-off": ("johann, ARA off", "tab:blue", "-"),
               "johann-ara": ("johann, ARA on", "tab:purple", "-"), "limit": ("asyncio + httpx limit", "tab:green", ":"),
               "netcommon": ("netcommon restconf_get", "tab:red", "")}
     for ax, latency in zip(axes[0], latencies, strict=True):
@@ -389,8 +388,9 @@ def markdown(data: dict) -> list[str]:
     lines = ["## The fleet: johann.monitor against Ansible's floor, the asyncio limit and netcommon", "",
              "Same lab (profiles iosxe-17 : iosxe-16.12 : ietf = 2 : 1 : 1, TLS verified against the lab CA), the "
              "first N devices of it per size. `floor`: one `debug` task per host, project ansible.cfg, forks 50, "
-             "ARA off. `johann-off`/`johann-ara`: playbooks/monitor.yml (poll + report), ARA off / the project's "
-             "ARA server. `limit`: bench/asyncio_limit.py (asyncio + httpx, the same GETs as device_info, 50 devices "
+             "ARA off (`floor-ara`: the same with the project's ARA setting). `johann-off`/`johann-ara`: "
+             "playbooks/monitor.yml (poll + report, device_info's shared poller), ARA off / the project's ARA server; "
+             "`johann-worker`: ARA off, device_info polling in Ansible's workers (poller=worker). `limit`: bench/asyncio_limit.py (asyncio + httpx, the same GETs as device_info, 50 devices "
              "x 2 requests, JSON parsed, not normalised, no report). `netcommon`: "
              "bench/netcommon/fleet_restconf_get.yml, one ansible.netcommon.restconf_get task per resource over "
              "httpapi, forks 50 (at one size only).", "",
@@ -420,6 +420,14 @@ def markdown(data: dict) -> list[str]:
               f"{_fmt(t['johann_per_device_ratio'])} | {met('johann_linear_within_20_percent')} |",
               f"| controller peak memory (main process / largest child) | {_fmt(t['controller_peak_rss_mib'])} / "
               f"{_fmt(t['max_child_rss_mib'])} MiB | stated |", "",
+              "Beside the targets, at the same point:", "",
+              f"- ARA on both sides (johann-ara over the floor with the same ARA setting, `floor-ara`): "
+              f"{_fmt(t.get('johann_ara_over_floor_ara'), 'x')} wall, {_fmt(t.get('johann_ara_over_floor_ara_cpu'), 'x')} CPU;",
+              f"- ARA off: johann over the floor {_fmt(t.get('johann_off_over_floor'), 'x')}, over the limit "
+              f"{_fmt(t.get('johann_off_over_limit'), 'x')};",
+              f"- device_info polling in Ansible's workers (`johann-worker`, poller=worker) over the shared poller "
+              f"(`johann-off`), both ARA off: {_fmt(t.get('worker_over_shared_wall'), 'x')} wall, "
+              f"{_fmt(t.get('worker_over_shared_cpu'), 'x')} CPU.", "",
               "### Every run", "",
               "| latency ms | devices | runner | wall s | CPU s | ARA server CPU s | lab CPU s | controller RSS MiB | "
               "max child RSS MiB | requests | requests/device | others' CPU s | complete |",

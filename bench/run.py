@@ -7,7 +7,7 @@
 
 Stages, each with its own lab: the lab and netcommon interop (bench/lab_bench.py, netcommon_bench.py:
 <date>-lab[-quick].{md,json}); the fleet (bench/fleet_bench.py: Ansible's no-op floor, monitor.yml
-with ARA off and on, the asyncio limit at 100, 300, 1000 devices and 0 / 50 ms, ansible.netcommon at 30:
+with ARA off and on, the asyncio limit at 100, 300, 1000 devices and 0 / 50 ms, ansible.netcommon at 20:
 <date>-fleet[-quick].{md,json,png}); ARA's overhead (bench/ara_overhead.py: repeats and the offline
 variant: <date>-ara[-quick].{md,json}). The fleet stage's ARA off/on runs measure what the ARA stage
 measures (and check ARA's recording the same way), so by default only one of the two runs: the fleet,

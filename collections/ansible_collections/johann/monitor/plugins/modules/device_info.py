@@ -54,9 +54,9 @@ options:
         to one poller process per C(ansible-playbook) run (started by the first task that needs it, with
         the controller's Python; it exits when the run ends), which polls every device of the run in one
         asyncio loop and returns the finished result; V(worker) polls inside Ansible's worker process.
-      - The result is the same either way. V(shared) costs about half the controller CPU per device
-        (a forked worker pays for a cold process: page faults, caches, a new event loop and TLS context
-        for every device; see the project README).
+      - The result is the same either way. V(shared) costs less controller CPU per device, because a
+        forked worker pays for a cold process (page faults, cold caches, a new event loop and TLS context
+        for every device) and the poller does not; the project README has the measured figures.
       - If the shared poller cannot be started or fails, the task polls in its worker instead, and so does
         the rest of the run; the first such task warns with the cause.
       - Defaults to the inventory variable C(johann_poller).
