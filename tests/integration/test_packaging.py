@@ -164,6 +164,8 @@ def test_installed_tarball_runs_the_monitor_from_another_project(lab, tarball, t
                          capture_output=True, text=True, timeout=600, env=env, cwd=project)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "does not support Ansible version" not in run.stdout + run.stderr
+    # device_info's shared poller started from the installed copy (a poller that cannot start warns, once)
+    assert "shared poller" not in run.stdout + run.stderr, run.stdout[-3000:]
     assert re.search(r"^SUMMARY \[Read the device\] 6 devices", run.stdout, re.M), run.stdout   # its callback too
     assert _rows((out / "index.html").read_text()) == DEVICES
     assert {p.name for p in (out / "devices").glob("*.html")} == {f"{h}.html" for h in DEVICES}
