@@ -1,7 +1,7 @@
 """The monitor against its alternatives over one lab fleet: Ansible's floor, ARA off/on, netcommon, asyncio.
 
     .venv/bin/python bench/fleet_bench.py            # 100, 300, 1000 devices at 0 and 50 ms; netcommon at 20
-    .venv/bin/python bench/fleet_bench.py --quick    # 50, 100 devices at 0 ms; netcommon at 10 (under 3 minutes)
+    .venv/bin/python bench/fleet_bench.py --quick    # 50, 100 devices at 0 ms; netcommon at 6 (under 3 minutes: ~2.5)
     .venv/bin/python bench/fleet_bench.py --sizes 100,1000 --latency-ms 50 --skip netcommon
 
 One lab per latency (127.88.0.0/16, state in bench/work/fleet/), as big as the largest size, TLS verified
@@ -64,11 +64,11 @@ TARGET_ONLY = ("floor-ara", "johann-worker")
 # netcommon costs ~1.8 CPU s per device and request on this 2-core machine (100 devices at 50 ms: killed at
 # 900 s in the 12th of 18 tasks after 968 requests and 1786 CPU s; ~18 min for all), ~10 s wall per device:
 # it runs once, at the last latency (50 ms, the targets'), at 20 devices (~3 min; --netcommon-at 100 for the
-# issue's size, ~18 min more), quick at 10 (~80 s); the ratio to johann is also given scaled per device.
+# issue's size, ~18 min more), quick at 6 (~50 s); the ratio to johann is also given scaled per device.
 NETCOMMON_S_PER_DEVICE = 20   # its time-out: this per device, at least RUN_TIMEOUT_S
 JOHANN_VARIANTS = {"johann-off": "off", "johann-worker": "off-worker", "johann-ara": "project"}
 DEFAULT = {"sizes": (100, 300, 1000), "latencies": (0.0, 50.0), "netcommon_at": 20}
-QUICK = {"sizes": (50, 100), "latencies": (0.0,), "netcommon_at": 10}
+QUICK = {"sizes": (50, 100), "latencies": (0.0,), "netcommon_at": 6}
 # The issue's targets, at the largest size and 50 ms (else the largest latency run), ARA on
 TARGETS = {"johann_over_floor_max": 2.0, "johann_over_limit_max": 3.0, "netcommon_over_johann_min": 20.0}
 
@@ -215,7 +215,7 @@ def run(sizes: list[int], latencies: list[float], netcommon_at: int | None, skip
                     if netcommon_at and netcommon_at not in sizes else inventory
                 plan = [r for r in RUNNERS if r not in skip and (r != "netcommon" or count == netcommon_at)]
                 if netcommon_at not in sizes and count == sizes[0] and "netcommon" not in skip:
-                    plan.append("netcommon")   # a size of its own (quick: 10), run with the smallest
+                    plan.append("netcommon")   # a size of its own (quick: 6), run with the smallest
                 if latency != latencies[-1]:
                     plan = [r for r in plan if r != "netcommon"]   # slow: at one latency only
                 if latency != latencies[-1] or count != sizes[-1]:
@@ -471,10 +471,10 @@ def markdown(data: dict) -> list[str]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bench/fleet_bench.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="50 and 100 devices, 0 ms only, netcommon at 50")
+    parser.add_argument("--quick", action="store_true", help="50 and 100 devices, 0 ms only, netcommon at 6")
     parser.add_argument("--sizes", help="comma-separated device counts (default 100,300,1000; quick 50,100)")
     parser.add_argument("--latency-ms", help="comma-separated per-device latencies (default 0,50; quick 0)")
-    parser.add_argument("--netcommon-at", type=int, help="the one size netcommon runs at (default 100, quick 50)")
+    parser.add_argument("--netcommon-at", type=int, help="the one size netcommon runs at (default 20, quick 6)")
     parser.add_argument("--skip", default="", help=f"comma-separated runners to leave out, from {', '.join(RUNNERS)}")
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work")
