@@ -54,6 +54,7 @@ options:
         to one poller process per C(ansible-playbook) run (started by the first task that needs it, with
         the controller's Python; it exits when the run ends), which polls every device of the run in one
         asyncio loop and returns the finished result; V(worker) polls inside Ansible's worker process.
+      - A controller with more than three cores runs one poller per two cores, each host always on the same one.
       - The result is the same either way. V(shared) costs less controller CPU per device, because a
         forked worker pays for a cold process (page faults, cold caches, a new event loop and TLS context
         for every device) and the poller does not; the project README has the measured figures.

@@ -14,7 +14,9 @@ failures, ARA records each host's result.
 Lifecycle. The first worker that needs the poller starts it (under a lock, so only one
 starts) with the controller's own Python. It listens on ``<tmp>/johann-monitor-<uid>/
 poller-<pid>.sock``, where ``<pid>`` is the ansible-playbook process (every worker's parent)
-and the directory is private (0700, owned by the user, checked). It serves requests
+and the directory is private (0700, owned by the user, checked). A controller with more than
+three cores gets one poller per two cores (``poller-<pid>-<n>.sock``), a host always the same
+one (by a hash of its name), so the polling is not held to one core. Each serves requests
 concurrently (at most one per fork) and exits when the ansible-playbook process is gone, when
 its socket file is removed, or after ``IDLE_S`` seconds without a request (the next worker
 starts a new one).
@@ -44,6 +46,7 @@ import sys
 import tempfile
 import time
 import traceback
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +118,13 @@ def runtime_dir() -> Path:
     return path
 
 
-def socket_path(run_pid: int) -> Path:
-    path = runtime_dir() / f"poller-{run_pid}.sock"
+def poller_count() -> int:
+    """Pollers per run: one per two controller cores (at least one), so the polling scales with the cores."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def socket_path(run_pid: int, index: int = 0) -> Path:
+    path = runtime_dir() / (f"poller-{run_pid}.sock" if not index else f"poller-{run_pid}-{index}.sock")
     if len(os.fsencode(path)) > SOCKET_PATH_MAX:
         raise Unavailable(f"the socket path {path} is longer than {SOCKET_PATH_MAX} bytes: set TMPDIR shorter")
     return path
@@ -150,7 +158,7 @@ def _why(log: str) -> list[str]:
 def _sweep(directory: Path) -> None:
     """Remove the files of runs that are over (a run that was killed leaves its socket, lock, log)."""
     for entry in directory.glob("poller-*.*"):
-        pid = entry.name.split("-", 1)[1].split(".", 1)[0]
+        pid = entry.name.split("-")[1].split(".", 1)[0]
         if pid.isdigit():
             try:
                 os.kill(int(pid), 0)
@@ -194,9 +202,9 @@ def _start(path: Path, run_pid: int) -> socket.socket:
         time.sleep(0.01)
 
 
-def connection(run_pid: int) -> socket.socket:
-    """A connection to this run's poller, starting it if nobody has."""
-    path = socket_path(run_pid)
+def connection(run_pid: int, index: int = 0) -> socket.socket:
+    """A connection to this run's poller number ``index``, starting it if nobody has."""
+    path = socket_path(run_pid, index)
     try:
         return _connect(path)
     except OSError:
@@ -207,7 +215,7 @@ def connection(run_pid: int) -> socket.socket:
             return _connect(path)
         except OSError:
             pass
-        if path.with_suffix(".unavailable").exists():   # the starter before us failed: do not try again
+        if socket_path(run_pid).with_suffix(".unavailable").exists():   # a starter before us failed: not again
             exc = Unavailable("the shared poller failed to start")
             exc.first = False
             raise exc
@@ -245,7 +253,7 @@ def _call(op: str, params: dict[str, Any], label: str, run_pid: int) -> dict:
         if params.get(name):
             params[name] = os.path.abspath(params[name])
     try:
-        sock = connection(run_pid)
+        sock = connection(run_pid, zlib.crc32(label.encode()) % poller_count())   # a host keeps its poller
     except OSError as exc:
         raise Unavailable(f"cannot reach the shared poller: {exc}") from None
     with sock:
@@ -292,6 +300,8 @@ class _Poller:
             if size > MAX_MESSAGE:
                 return
             request = json.loads(await reader.readexactly(size))
+            if not isinstance(request, dict) or not isinstance(request.get("params"), dict):
+                request = {"op": None, "protocol": None, "params": {}}
             reply: dict[str, Any] = {"protocol": PROTOCOL}
             operation = self.operations.get(request.get("op")) if request.get("protocol") == PROTOCOL else None
             if operation is None:

@@ -115,6 +115,17 @@ def test_a_real_poller_answers_and_ends_with_its_run(tmpdir_short, run_process):
     with pytest.raises(_poller.Unavailable, match="unknown request 'reboot'") as caught:
         _poller.call("reboot", {}, "h1", run_pid=run_process.pid)
     assert caught.value.first
+    # garbage on the socket gets an answer the worker treats as "poll yourself", and the poller lives on
+    for garbage in (b"[]", b'{"protocol":1,"op":"device_info"}', b'{"protocol":1,"op":"device_info","params":7}'):
+        with socket.socket(socket.AF_UNIX) as raw:
+            raw.connect(str(sock))
+            raw.sendall(_poller.HEADER.pack(len(garbage)) + garbage)
+            assert "unknown request" in _poller._recv(raw)["internal"]
+    with socket.socket(socket.AF_UNIX) as raw:   # still serving (call() would not ask again: see the marker)
+        raw.connect(str(sock))
+        _poller._send(raw, {"protocol": 1, "op": "device_info", "params": {"host": None}, "label": "h1"})
+        assert _poller._recv(raw)["value_error"].startswith("no host")
+    assert sock.with_suffix(".unavailable").read_text().startswith("the shared poller could not do it")
     # the run ends: the poller removes its socket and its (empty) log within about a second
     run_process.kill()
     run_process.wait()
@@ -136,3 +147,24 @@ def test_a_poller_that_cannot_start_is_tried_once_per_run(tmpdir_short, run_proc
         _poller.call("device_info", {"host": "127.0.0.1"}, "h2", run_pid=run_process.pid)
     assert not second.value.first
     assert "did not start" in str(second.value)
+
+
+def test_more_cores_get_more_pollers_and_a_host_keeps_its_own(tmpdir_short, run_process, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert _poller.poller_count() == 2
+    labels = [f"switch-{n:03}" for n in range(40)]
+    for label in labels:
+        with pytest.raises(ValueError, match="no host"):
+            _poller.call("device_info", {"host": None}, label, run_pid=run_process.pid)
+    first, second = _poller.socket_path(run_process.pid), _poller.socket_path(run_process.pid, 1)
+    assert first.name == f"poller-{run_process.pid}.sock" and second.name == f"poller-{run_process.pid}-1.sock"
+    assert first.exists() and second.exists()   # 40 names spread over both
+    assert {_poller.zlib.crc32(label.encode()) % 2 for label in labels} == {0, 1}
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    assert _poller.poller_count() == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert _poller.poller_count() == 1
+    run_process.kill()
+    run_process.wait()
+    assert _wait_gone(first) and _wait_gone(second)
+    assert not list(first.parent.glob(f"poller-{run_process.pid}*"))
