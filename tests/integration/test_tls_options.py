@@ -126,23 +126,32 @@ def _authority(lab, host: str) -> str:
     return f"{h['ansible_host']}:{h['ansible_port']}"
 
 
+def _refusals(lab, hint: str) -> set[str]:
+    """The two messages a TLS 1.3 refusal of the client certificate can give, and nothing else.
+
+    With TLS 1.3 the server checks the client certificate after the client's handshake is over; the
+    lab then closes the connection. Whether the client's request is read as a close without a reply
+    or hits the closed socket (a reset) is a race on loopback: both happen (CI saw the reset once).
+    """
+    where = _authority(lab, "mtls")
+    return {f"connection to {where} closed before any reply (Server disconnected without sending a response.): "
+            f"the device may have refused the TLS handshake{hint}",
+            f"connection to {where} reset before any reply: the device may have refused the TLS handshake{hint}"}
+
+
 def test_without_a_client_certificate_the_handshake_is_refused(lab, results):
     record = results["no_cert"]
     assert record["status"] == "unreachable" and record["identity"] is None
     # The lab (asyncio) closes without a TLS alert; the client names the likely cause and the fix.
-    assert record["message"] == (
-        f"connection to {_authority(lab, 'mtls')} closed before any reply (Server disconnected without sending a "
-        "response.): the device may have refused the TLS handshake; a device that requires a client certificate "
-        "(mutual TLS) does this: set client_cert and client_key")
+    assert record["message"] in _refusals(lab, "; a device that requires a client certificate (mutual TLS) does "
+                                               "this: set client_cert and client_key")
 
 
 def test_a_client_certificate_from_another_ca_is_refused(lab, results, foreign_client_cert):
     record = results["foreign_cert"]
     assert record["status"] == "unreachable" and record["identity"] is None
-    assert record["message"] == (
-        f"connection to {_authority(lab, 'mtls')} closed before any reply (Server disconnected without sending a "
-        "response.): the device may have refused the TLS handshake; check that the device trusts the CA of the "
-        f"client certificate {foreign_client_cert[0]}")
+    assert record["message"] in _refusals(
+        lab, f"; check that the device trusts the CA of the client certificate {foreign_client_cert[0]}")
 
 
 @pytest.mark.parametrize("case", ["with_cert", "cert_from_inventory"])
