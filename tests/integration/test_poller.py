@@ -135,7 +135,7 @@ def test_a_poller_killed_mid_run_costs_speed_only(lab, device_info_run, tmp_path
     warnings = [line for line in output.splitlines() if "polling in each worker instead" in line]
     assert len(warnings) == 1, output[-3000:]
     assert "shared poller" in warnings[0]
-    assert not _pollers(proc.pid)
+    assert not _pollers(proc.pid), f"killed {killed}: another poller was started"
     # the run's files: the reason is kept (the next run's start sweeps them); no secret in any of them
     leftovers = list(_runtime_dir().glob(f"poller-{proc.pid}.*"))
     assert _runtime_dir() / f"poller-{proc.pid}.unavailable" in leftovers

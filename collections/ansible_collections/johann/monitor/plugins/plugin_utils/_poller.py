@@ -21,9 +21,10 @@ concurrently (at most one per fork) and exits when the ansible-playbook process 
 its socket file is removed, or after ``IDLE_S`` seconds without a request (the next worker
 starts a new one).
 
-Failure. Whatever goes wrong with the poller (it cannot start, it dies mid-request, it answers
-garbage), the worker polls the device itself, as with ``poller: worker``; the first worker that
-finds the poller unusable says why in one warning. A device's own faults are never poller
+Failure. Whatever goes wrong with the poller (it cannot start, it dies mid-request or between
+requests, it answers garbage), the worker polls the device itself, as with ``poller: worker``,
+and so does the rest of the run (a poller of the run that died is not started again); the first
+worker that finds the poller unusable says why in one warning. A device's own faults are never poller
 faults: they are in the device record, exactly as in-process.
 
 Secrets. The task's options (the password included) cross only the private Unix socket; the
@@ -68,6 +69,7 @@ class Unavailable(Exception):
     """
 
     first = True
+    marked = False   # recorded in the run's marker file already
 
 
 # ---------------------------------------------------------------- shared: framing and paths
@@ -197,9 +199,17 @@ def _start(path: Path, run_pid: int) -> socket.socket:
             if code_ is None:
                 proc.kill()
             tail = _why(log_path.read_text(errors="replace") if log_path.exists() else "")
-            why = f"it exited with status {code_}" if code_ is not None else f"not listening after {START_TIMEOUT_S:g} s"
+            why = (f"not listening after {START_TIMEOUT_S:g} s" if code_ is None
+                   else f"it was killed by {_signal_name(-code_)}" if code_ < 0 else f"it exited with status {code_}")
             raise Unavailable(f"the shared poller did not start ({why}){': ' + ' | '.join(tail) if tail else ''}")
         time.sleep(0.01)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def connection(run_pid: int, index: int = 0) -> socket.socket:
@@ -219,7 +229,65 @@ def connection(run_pid: int, index: int = 0) -> socket.socket:
             exc = Unavailable("the shared poller failed to start")
             exc.first = False
             raise exc
-        return _start(path, run_pid)
+        try:
+            if _died_in_this_run(path, run_pid):
+                raise Unavailable(f"the shared poller stopped answering on {path} (it died or was killed; its "
+                                  f"log, if any: {path.with_suffix('.log')})")
+            return _start(path, run_pid)
+        except Unavailable as exc:   # marked before the lock is released, so the next worker does not start one
+            _mark_unavailable(run_pid, exc)
+            raise
+
+
+def _mark_unavailable(run_pid: int, exc: Unavailable) -> None:
+    """Record for the rest of the run that its poller is unusable; only the first to record it warns."""
+    exc.marked = True
+    try:
+        fd = os.open(socket_path(run_pid).with_suffix(".unavailable"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        exc.first = False
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(str(exc))
+
+
+def _run_started_at(run_pid: int) -> float | None:
+    """When the process ``run_pid`` started (epoch seconds), from Linux's /proc; None elsewhere."""
+    try:
+        fields = Path(f"/proc/{run_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError, StopIteration):
+        return None
+
+
+def _died_in_this_run(path: Path, run_pid: int) -> bool:
+    """Whether the socket ``path``, that nobody answers on, was left by a poller of this very run.
+
+    A poller that leaves normally removes its socket; one left behind that refuses connections
+    is a poller that died. If it was this run's, starting another would only repeat whatever
+    killed it (and a run's pollers would come and go): the run polls in its workers instead. A
+    socket older than the run is a dead earlier run's whose pid was reused: it is replaced.
+    """
+    try:
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            return False
+    except FileNotFoundError:
+        return False
+    return not _older_than_run(path, run_pid)
+
+
+def _older_than_run(path: Path, run_pid: int) -> bool:
+    """Whether ``path`` was left by an earlier process with the run's pid (then removed), not by this run."""
+    started = _run_started_at(run_pid)
+    try:
+        if started is None or os.lstat(path).st_mtime >= started - 1.0:   # boot time: one-second resolution
+            return False
+    except FileNotFoundError:
+        return True
+    path.unlink(missing_ok=True)
+    return True
 
 
 def call(op: str, params: dict[str, Any], label: str, run_pid: int | None = None) -> dict:
@@ -230,20 +298,15 @@ def call(op: str, params: dict[str, Any], label: str, run_pid: int | None = None
     """
     run_pid = run_pid or os.getppid()
     marker = socket_path(run_pid).with_suffix(".unavailable")
-    if marker.exists():
+    if marker.exists() and not _older_than_run(marker, run_pid):
         exc = Unavailable(marker.read_text(errors="replace"))
         exc.first = False
         raise exc
     try:
         return _call(op, params, label, run_pid)
     except Unavailable as exc:
-        try:
-            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            exc.first = False
-        else:
-            with os.fdopen(fd, "w") as out:
-                out.write(str(exc))
+        if not exc.marked:
+            _mark_unavailable(run_pid, exc)
         raise
 
 

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from ansible_collections.johann.monitor.plugins.plugin_utils import _poller
@@ -168,3 +170,87 @@ def test_more_cores_get_more_pollers_and_a_host_keeps_its_own(tmpdir_short, run_
     run_process.wait()
     assert _wait_gone(first) and _wait_gone(second)
     assert not list(first.parent.glob(f"poller-{run_process.pid}*"))
+
+
+def _poller_pids(run_pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(b"plugin_utils._poller" in a for a in argv) and argv[-2:-1] == [str(run_pid).encode()]:
+            found.append(int(entry))
+    return found
+
+
+def test_a_poller_killed_between_requests_is_not_started_again(tmpdir_short, run_process):
+    with pytest.raises(ValueError, match="no host"):
+        _poller.call("device_info", {"host": None}, "h1", run_pid=run_process.pid)
+    (pid,) = _poller_pids(run_process.pid)
+    os.kill(pid, signal.SIGKILL)
+    sock = _poller.socket_path(run_process.pid)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:   # until its listening socket is closed too (it dies in steps)
+        try:
+            _poller._connect(sock).close()
+        except ConnectionRefusedError:
+            break
+        time.sleep(0.01)
+    assert sock.exists()   # left behind by the killed poller; nobody answers on it
+    with pytest.raises(_poller.Unavailable, match=f"the shared poller stopped answering on {sock}") as first:
+        _poller.call("device_info", {"host": None}, "h2", run_pid=run_process.pid)
+    assert first.value.first   # this request warns; the run's later ones do not try again
+    with pytest.raises(_poller.Unavailable, match="stopped answering") as second:
+        _poller.call("device_info", {"host": None}, "h3", run_pid=run_process.pid)
+    assert not second.value.first
+    assert _poller_pids(run_process.pid) == []
+
+
+def test_files_of_an_earlier_process_with_the_same_pid_are_replaced(tmpdir_short, run_process):
+    started = _poller._run_started_at(run_process.pid)
+    assert started is not None and abs(started - time.time()) < 30   # the run process started just now
+    assert _poller._run_started_at(os.getpid()) <= started
+    # a socket and a failure marker as a run killed long ago would leave them, the pid since reused
+    sock = _poller.socket_path(run_process.pid)
+    with socket.socket(socket.AF_UNIX) as old:
+        old.bind(str(sock))
+    marker = sock.with_suffix(".unavailable")
+    marker.write_text("the shared poller did not start (it exited with status 1)")
+    for path in (sock, marker):
+        os.utime(path, (started - 3600, started - 3600), follow_symlinks=False)
+    with pytest.raises(ValueError, match="no host"):   # answered by a new poller, no warning
+        _poller.call("device_info", {"host": None}, "h1", run_pid=run_process.pid)
+    assert not marker.exists()
+    assert len(_poller_pids(run_process.pid)) == 1
+
+
+def test_a_failed_start_is_recorded_before_the_next_worker_may_start_one(tmpdir_short, run_process, monkeypatch):
+    """The starter records the failure while it still holds the start lock: a worker waiting on the
+    lock must find the record, not start a poller of its own (as it did when the record came later)."""
+    def start(path, run_pid):
+        raise _poller.Unavailable("the shared poller did not start (it was killed by SIGKILL)")
+
+    monkeypatch.setattr(_poller, "_start", start)
+    with pytest.raises(_poller.Unavailable) as first:
+        _poller.connection(run_process.pid)
+    marker = _poller.socket_path(run_process.pid).with_suffix(".unavailable")
+    assert first.value.first and marker.read_text() == "the shared poller did not start (it was killed by SIGKILL)"
+    monkeypatch.setattr(_poller, "_start", lambda *_: pytest.fail("a second poller was started"))
+    with pytest.raises(_poller.Unavailable, match="failed to start") as second:
+        _poller.connection(run_process.pid)
+    assert not second.value.first
+
+
+def test_a_poller_killed_before_it_listens_is_named(tmpdir_short, run_process, monkeypatch):
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):   # the poller's Python, killed as it starts
+        proc = real_popen(*args, **kwargs)
+        proc.kill()
+        proc.wait()
+        return proc
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    with pytest.raises(_poller.Unavailable, match=r"^the shared poller did not start \(it was killed by SIGKILL\)$"):
+        _poller.call("device_info", {"host": "127.0.0.1"}, "h1", run_pid=run_process.pid)
