@@ -4,10 +4,10 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
 from ansible_collections.johann.monitor.plugins.plugin_utils import _poller
@@ -172,24 +172,17 @@ def test_more_cores_get_more_pollers_and_a_host_keeps_its_own(tmpdir_short, run_
     assert not list(first.parent.glob(f"poller-{run_process.pid}*"))
 
 
-def _poller_pids(run_pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(b"plugin_utils._poller" in a for a in argv) and argv[-2:-1] == [str(run_pid).encode()]:
-            found.append(int(entry))
-    return found
+def _listener_pid(path) -> int:
+    """The pid of the process listening on the Unix socket ``path`` (its peer credentials)."""
+    with _poller._connect(path) as conn:
+        return struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[0]
 
 
 def test_a_poller_killed_between_requests_is_not_started_again(tmpdir_short, run_process):
     with pytest.raises(ValueError, match="no host"):
         _poller.call("device_info", {"host": None}, "h1", run_pid=run_process.pid)
-    (pid,) = _poller_pids(run_process.pid)
-    os.kill(pid, signal.SIGKILL)
     sock = _poller.socket_path(run_process.pid)
+    os.kill(_listener_pid(sock), signal.SIGKILL)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:   # until its listening socket is closed too (it dies in steps)
         try:
@@ -204,7 +197,8 @@ def test_a_poller_killed_between_requests_is_not_started_again(tmpdir_short, run
     with pytest.raises(_poller.Unavailable, match="stopped answering") as second:
         _poller.call("device_info", {"host": None}, "h3", run_pid=run_process.pid)
     assert not second.value.first
-    assert _poller_pids(run_process.pid) == []
+    with pytest.raises(ConnectionRefusedError):   # no new poller took the socket over
+        _poller._connect(sock)
 
 
 def test_files_of_an_earlier_process_with_the_same_pid_are_replaced(tmpdir_short, run_process):
@@ -222,7 +216,7 @@ def test_files_of_an_earlier_process_with_the_same_pid_are_replaced(tmpdir_short
     with pytest.raises(ValueError, match="no host"):   # answered by a new poller, no warning
         _poller.call("device_info", {"host": None}, "h1", run_pid=run_process.pid)
     assert not marker.exists()
-    assert len(_poller_pids(run_process.pid)) == 1
+    assert os.lstat(sock).st_mtime >= started - 1 and _listener_pid(sock) != os.getpid()
 
 
 def test_a_failed_start_is_recorded_before_the_next_worker_may_start_one(tmpdir_short, run_process, monkeypatch):
