@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 from ansible_collections.johann.monitor.plugins.module_utils._device_info import GatherError
-from ansible_collections.johann.monitor.plugins.module_utils._tasks import device_info, device_info_spec
+from ansible_collections.johann.monitor.plugins.module_utils._tasks import (
+    device_info,
+    device_info_spec,
+    device_not_read,
+)
 from ansible_collections.johann.monitor.plugins.plugin_utils import _poller
 from ansible_collections.johann.monitor.plugins.plugin_utils._action import RestconfAction
 
@@ -17,6 +21,7 @@ class ActionModule(RestconfAction):
     def execute(self, params: dict, task_vars: dict) -> dict:
         label = task_vars.get("inventory_hostname", "")
         warning = None
+        stalled = None
         if params["poller"] == "shared":
             try:
                 return _poller.call("device_info", params, label)
@@ -24,8 +29,12 @@ class ActionModule(RestconfAction):
                 if exc.first:
                     warning = (f"johann.monitor: {exc}; polling in each worker instead for the rest of this run "
                                "(slower, same results). Set poller=worker (or johann_poller) to silence this.")
+                stalled = str(exc) if isinstance(exc, _poller.Stalled) else None
         try:
-            result = self.run_async(device_info(params, label))
+            if stalled:   # this device's time is spent: not polled twice
+                result = device_not_read(params, label, f"not read: {stalled}")
+            else:
+                result = self.run_async(device_info(params, label))
         except GatherError as exc:
             raise ValueError(str(exc)) from None
         if warning:

@@ -71,19 +71,42 @@ options:
     type: float
     default: 5.0
   timeout:
-    description: Seconds to wait for each reply.
+    description:
+      - Seconds to wait for each read from the device (the reply's first bytes, then each next part).
+      - A device that keeps sending a byte now and then never trips it; O(deadline) bounds the whole read.
     type: float
     default: 10.0
+  deadline:
+    description:
+      - Seconds the whole read of the device may take, discovery, every request, retries and their waits
+        included. When it runs out, the reads still going are cut and named in the result
+        ("deadline of 60 s reached while reading the reply to ...: N bytes received").
+      - Defaults to the inventory variable C(restconf_deadline).
+    type: float
+    default: 60.0
+  max_reply_size:
+    description:
+      - Largest reply accepted, in bytes after decompression. Replies are read as a stream and reading stops
+        past this size; the read is then an error naming the limit and the resource. Reply headers are
+        limited to 100 KiB.
+      - The default is generous for a 500-interface switch (whose biggest reply is a few MB). Memory per
+        device is at most O(max_concurrency) replies of this size; replies over 4 MiB are held two at a
+        time per controller process.
+      - Defaults to the inventory variable C(restconf_max_reply_size).
+    type: int
+    default: 67108864
   retries:
     description:
       - Retries after a refused connection or a 429/503 reply (honouring C(Retry-After) up to 30 s),
-        with exponential backoff from 0.5 s. Timeouts are not retried.
+        with exponential backoff from 0.5 s, as long as the wait ends before O(deadline). Timeouts are not retried.
     type: int
     default: 2
   max_concurrency:
     description:
       - Requests in flight at once to this device. IOS XE serialises RESTCONF work and caps HTTP
         connections (C(ip http max-connections)), so keep it small.
+      - A device that answers 503 or 429 to the requests beyond those it takes gets fewer at a time, down to
+        one; the refused request is retried without counting against O(retries), and the record says so.
     type: int
     default: 2
 notes:

@@ -130,6 +130,8 @@ class _Run:
             "schema": SCHEMA, "host": label, "address": settings.host, "port": settings.port,
             "status": None, "message": None, "platform": None, "restconf_root": None, "root_source": None,
             "polled_at": iso(dt.datetime.now(dt.UTC)), "duration": None, "requests": 0,
+            "deadline": settings.deadline, "notes": [],
+            "concurrency": {"max": settings.max_concurrency, "used": settings.max_concurrency, "busy_replies": 0},
             **{name: None for name in SECTIONS},
             "sections": {name: {"status": "skipped", "message": "not gathered", "duration": 0.0, "resources": []}
                          for name in SECTIONS},
@@ -139,7 +141,17 @@ class _Run:
         self.record.update(status=status, message=message, duration=round(time.monotonic() - self.started, 3))
         if client is not None:
             self.record["requests"] = client.requests
+            self._concurrency(client)
         return self.record
+
+    def _concurrency(self, client: RestconfClient) -> None:
+        """What the device's busy answers did to the requests in flight (the record says when it read slower)."""
+        limiter = client.limiter
+        self.record["concurrency"] = {"max": limiter.initial, "used": limiter.limit, "busy_replies": limiter.busy}
+        if limiter.limit < limiter.initial:
+            self.record["notes"].append(
+                f"the device answered busy (503/429) {limiter.busy} time(s) with {limiter.initial} requests in "
+                f"flight: read {limiter.limit} request{'s' if limiter.limit > 1 else ''} at a time instead")
 
     def _platform(self, modules: set[str] | None) -> Platform | None:
         if self.platform_name:
@@ -151,6 +163,9 @@ class _Run:
             return await self._run()
         except SettingsError as exc:   # nothing sent: a controller-side file the device's TLS needs
             return self.finish("error", str(exc), None)
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # one device's data never fails the task
+            return self.finish("error", f"johann.monitor could not process this device's replies "
+                                        f"({type(exc).__name__}: {str(exc)[:300]})", None)
 
     async def _run(self) -> dict:
         async with RestconfClient(self.settings) as client:
@@ -219,7 +234,9 @@ class _Run:
             mine = [outcomes[k] for k in section.resources]
             status, message = _section_status(mine)
             mine += [outcomes[k] for k in section.optional]
-            value = section.build(raw, ctx) if status != "absent" else None
+            value = None
+            if status != "absent":
+                value, status, message = _built(section, raw, ctx, status, message)
             self.record[name] = value
             if name == "identity" and value:
                 ctx["now"] = parse_time(value.get("current_time")) or ctx["now"]
@@ -241,6 +258,16 @@ class _Run:
         return "degraded", f"{len(failed)} of {len(chosen)} sections failed: {listing}"
 
 
+def _built(section, raw: dict, ctx: dict, status: str, message: str | None) -> tuple[Any, str, str | None]:
+    """A section's value; data of a shape the normaliser cannot use makes the section an error, not the task."""
+    try:
+        return section.build(raw, ctx), status, message
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # device data is untrusted input
+        shape = f"the device's data for {section.name} has a shape johann.monitor cannot read " \
+                f"({type(exc).__name__}: {str(exc)[:200]})"
+        return None, "error", shape if not message else f"{message}; {shape}"
+
+
 def _section_status(outcomes: list[Outcome]) -> tuple[str, str | None]:
     errors = [o for o in outcomes if o.status == "error"]
     if errors:
@@ -248,6 +275,12 @@ def _section_status(outcomes: list[Outcome]) -> tuple[str, str | None]:
     if any(o.status == "ok" for o in outcomes):
         return "ok", None
     return "absent", "; ".join(o.message for o in outcomes if o.message) or None
+
+
+def unread_record(settings: ClientSettings, gather: list[str] | None, label: str, message: str) -> dict:
+    """The record of a device that was not read (the controller could not do it), with the reason."""
+    return _Run(settings, select_sections(gather or ["all"]), None, label or settings.host).finish("error", message,
+                                                                                                 None)
 
 
 async def collect(settings: ClientSettings, gather: list[str] | None = None, platform: str | None = None,

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import evaluate, merge_thresholds
-from ansible_collections.johann.monitor.plugins.module_utils._device_info import collect
+from ansible_collections.johann.monitor.plugins.module_utils._device_info import collect, unread_record
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import MASK
 from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import RestconfClient
 from ansible_collections.johann.monitor.plugins.module_utils._restconf.errors import NotFound, RestconfError
@@ -17,7 +17,7 @@ from ansible_collections.johann.monitor.plugins.module_utils._restconf.options i
 )
 
 SUMMARY_KEYS = ("schema", "host", "address", "port", "status", "message", "platform", "polled_at", "duration",
-                "requests", "alerts")
+                "requests", "alerts", "notes")
 SECRET_LEAVES = {"password", "secret", "key-string", "auth-password", "priv-password", "shared-secret",
                  "community-string"}
 SECRET_LISTS = {"community-config", "community"}   # IOS XE: the entry's name is the community string
@@ -67,7 +67,21 @@ def report_spec() -> dict[str, Any]:
 async def device_info(params: dict, label: str) -> dict:
     thresholds = merge_thresholds(params.get("thresholds"))   # ThresholdError is a ValueError: bad parameter
     record = await collect(settings_from(params), params["gather"], params.get("platform"), label)
-    record["alerts"] = evaluate(record, thresholds)
+    return _device_result(record, params, label, thresholds)
+
+
+def device_not_read(params: dict, label: str, message: str) -> dict:
+    """device_info's result for a device that could not be read for a reason of the controller's own."""
+    record = unread_record(settings_from(params), params["gather"], label, message)
+    return _device_result(record, params, label, merge_thresholds(params.get("thresholds")))
+
+
+def _device_result(record: dict, params: dict, label: str, thresholds: dict) -> dict:
+    try:
+        record["alerts"] = evaluate(record, thresholds)
+    except (TypeError, ValueError, ArithmeticError) as exc:   # a reading no threshold can be applied to
+        record["alerts"] = []
+        record["notes"].append(f"alerts not evaluated: {type(exc).__name__}: {str(exc)[:200]}")
     result: dict[str, Any] = {"changed": False, "device": record, "status": record["status"]}
     if params.get("result_format") == "json":
         # One string instead of a deep structure: Ansible's per-result processing of a

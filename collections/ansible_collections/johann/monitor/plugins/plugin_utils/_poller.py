@@ -57,6 +57,7 @@ MAX_MESSAGE = 256 * 1024 * 1024   # a device record is ~15-100 kB; anything near
 IDLE_S = 60.0                      # no request for this long: exit (a later task starts a new poller)
 START_TIMEOUT_S = 20.0             # a poller not listening by then counts as failed to start
 WATCH_S = 0.5                      # how often the poller checks its run and socket are still there
+GRACE_S = 15.0                     # beyond the device's deadline, how long a worker waits for the poller
 SOCKET_PATH_MAX = 107              # sun_path minus the NUL
 PATH_FILES = ("ca_path", "client_cert", "client_key")   # options the poller must see as absolute paths
 
@@ -70,6 +71,14 @@ class Unavailable(Exception):
 
     first = True
     marked = False   # recorded in the run's marker file already
+
+
+class Stalled(Unavailable):
+    """The poller took the request but gave no answer within the device's deadline and ``GRACE_S``.
+
+    The device's time is spent: the caller reports it unread rather than polling it again
+    (which would double its bound); the rest of the run polls in its workers.
+    """
 
 
 # ---------------------------------------------------------------- shared: framing and paths
@@ -320,9 +329,14 @@ def _call(op: str, params: dict[str, Any], label: str, run_pid: int) -> dict:
     except OSError as exc:
         raise Unavailable(f"cannot reach the shared poller: {exc}") from None
     with sock:
+        wait = float(params.get("deadline") or 60.0) + GRACE_S
+        sock.settimeout(wait)
         try:
             _send(sock, {"protocol": PROTOCOL, "op": op, "params": params, "label": label})
             reply = _recv(sock)
+        except TimeoutError:
+            raise Stalled(f"the shared poller did not answer within {wait:g} s (the device's deadline plus "
+                          f"{GRACE_S:g} s): it may be stopped or starved of CPU") from None
         except OSError as exc:
             raise Unavailable(f"the shared poller failed mid-request: {exc.strerror or exc}") from None
     if "result" in reply:

@@ -4,9 +4,18 @@
 
 It discovers the RESTCONF root (host-meta, falling back to a configured
 root), bounds the requests in flight (IOS XE serialises its work and caps
-connections), retries connect failures, 429 and 503 with backoff honouring
-``Retry-After``, and turns every failure into a typed error from ``errors``.
-It never calls ``fail_json``: the plugins translate errors once, at the edge.
+connections) and lowers that bound when the device answers busy, retries
+connect failures, 429 and 503 with backoff honouring ``Retry-After``, and
+turns every failure into a typed error from ``errors``. It never calls
+``fail_json``: the plugins translate errors once, at the edge.
+
+Devices are untrusted: every device is bounded in time and bytes. One
+deadline covers its whole read (discovery, every request, retries and their
+waits), so no sequence of slow bytes outlives it; each reply is read as a
+stream and stopped at ``max_reply_size`` decoded bytes (compressed replies
+are inflated here, with the output bounded); replies past ``LARGE_REPLY``
+bytes need one of the process's ``LARGE_SLOTS`` slots, so a poller that
+reads many devices at once holds at most that many large replies.
 """
 from __future__ import annotations
 
@@ -15,6 +24,8 @@ import email.utils
 import errno
 import ssl
 import time
+import weakref
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,12 +48,14 @@ from ansible_collections.johann.monitor.plugins.module_utils._restconf.errors im
     Busy,
     CertificateFailed,
     ConnectFailed,
+    DeadlineExceeded,
     DecodeError,
     ProtocolFailure,
+    ReplyTooLarge,
     RequestTimeout,
+    RestconfError,
     SettingsError,
     StatusError,
-    TransportError,
     status_error,
 )
 
@@ -50,6 +63,14 @@ JSON = "application/yang-data+json"
 XRD = "application/xrd+xml"
 DEFAULT_ROOT = "/restconf"
 USEFUL_HEADERS = ("etag", "last-modified", "content-type")
+MIB = 1 << 20
+DEFAULT_DEADLINE = 60.0
+DEFAULT_MAX_REPLY = 64 * MIB   # a 500-interface switch's interfaces-oper is a few MB
+ERROR_BODY_MAX = 64 * 1024     # an error reply is read this far: its RFC 8040 errors come first
+LARGE_REPLY = 4 * MIB          # past this, a reply waits for one of the process's large-reply slots
+LARGE_SLOTS = 2
+HEADERS_MAX = 100 * 1024       # httpcore refuses reply headers past this (h11's receive buffer)
+ACCEPT_ENCODING = "gzip, deflate"   # inflated here with bounded output; br/zstd are not asked for
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,8 @@ class ClientSettings:
     max_retry_after: float = 30.0
     max_concurrency: int = 2
     root: str | None = None
+    deadline: float = DEFAULT_DEADLINE
+    max_reply_size: int = DEFAULT_MAX_REPLY
 
     @property
     def authority(self) -> str:
@@ -86,6 +109,89 @@ class Reply:
     headers: dict[str, str]
     url: str
     elapsed: float
+
+
+@dataclass
+class _Answer:
+    """One HTTP exchange, its body read (within the limits) and, for data, decoded."""
+    status: int
+    headers: Any
+    content: bytes
+    url: str
+    data: Any = None
+
+
+class _Limiter:
+    """The requests in flight to one device; the bound drops when the device answers busy.
+
+    A device that serialises its RESTCONF agent answers 503 (or 429) to the request beyond the
+    ones it takes: the bound drops to what it took (down to one), so the device is read
+    completely, one request at a time, rather than losing the reads it refused.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.initial = self.limit = max(1, limit)
+        self.active = 0
+        self.busy = 0
+        self._free = asyncio.Condition()
+
+    async def __aenter__(self) -> None:
+        async with self._free:
+            await self._free.wait_for(lambda: self.active < self.limit)
+            self.active += 1
+
+    async def __aexit__(self, *exc_info) -> None:
+        async with self._free:
+            self.active -= 1
+            self._free.notify_all()
+
+    def refused(self) -> bool:
+        """The device answered busy to a request holding a slot: lower the bound if ours was the cause."""
+        self.busy += 1
+        if self.active <= 1:
+            return False
+        self.limit = max(1, min(self.limit, self.active) - 1)
+        return True
+
+
+_SLOTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _large_slots() -> asyncio.Semaphore:
+    """The running loop's large-reply slots (a poller's loop serves every device of a run)."""
+    loop = asyncio.get_running_loop()
+    slots = _SLOTS.get(loop)
+    if slots is None:
+        slots = _SLOTS[loop] = asyncio.Semaphore(LARGE_SLOTS)
+    return slots
+
+
+class _Inflate:
+    """gzip or deflate, inflated with the output bounded: a small bomb cannot expand past the limit."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._z = zlib.decompressobj(zlib.MAX_WBITS | 16 if "gzip" in encoding else zlib.MAX_WBITS)
+        self._raw_tried = "gzip" in encoding
+
+    @property
+    def done(self) -> bool:
+        return self._z.eof
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        """At most ``room`` bytes of output (more input left over means the reply is over the limit)."""
+        try:
+            return self._z.decompress(data, room)
+        except zlib.error:
+            if self._raw_tried:
+                raise
+            self._raw_tried = True   # "deflate" sent without its zlib header, as some servers do
+            self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self._z.decompress(data, room)
+
+
+def _size(count: int) -> str:
+    return f"{count / MIB:g} MiB" if count >= MIB and count % (MIB // 4) == 0 else f"{count:,} bytes"
 
 
 def _reason(exc: BaseException) -> str:
@@ -158,6 +264,25 @@ def _proxy_label(proxy: str) -> str:
     return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
 
 
+async def _raw(response):
+    """The body as it came off the wire (not decoded by httpx: we inflate it ourselves, bounded)."""
+    if response.is_stream_consumed:
+        yield response.content
+        return
+    async for chunk in response.aiter_raw():
+        yield chunk
+
+
+def _json_data(answer: _Answer, path: str) -> Any:
+    """The JSON of a data reply; None for 204 or an empty body."""
+    if answer.status == 204 or not answer.content:
+        return None
+    ctype = answer.headers.get("content-type")
+    if not decode.is_json(ctype):
+        raise DecodeError(f"the device answered {ctype or 'no content type'} for {path}, not JSON", answer.url, path)
+    return decode.decode_json(answer.content, answer.url, path)
+
+
 def retry_after(value: str | None, default: float) -> float:
     """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
     if not value:
@@ -182,9 +307,10 @@ class RestconfClient:
         self.root_source: str | None = None
         self._root = settings.root.rstrip("/") if settings.root else None
         self._transport = transport
-        self._limit = asyncio.Semaphore(max(1, settings.max_concurrency))
+        self.limiter = _Limiter(settings.max_concurrency)
         self._root_lock = asyncio.Lock()
         self._http: Any = None
+        self._deadline = 0.0
 
     async def __aenter__(self) -> RestconfClient:
         s = self.settings
@@ -192,7 +318,8 @@ class RestconfClient:
         kwargs: dict[str, Any] = {
             "base_url": f"https://{s.authority}", "limits": limits,
             "timeout": httpx.Timeout(s.timeout, connect=s.connect_timeout),
-            "headers": {"User-Agent": "johann.monitor"}, "follow_redirects": False,
+            "headers": {"User-Agent": "johann.monitor", "Accept-Encoding": ACCEPT_ENCODING},
+            "follow_redirects": False,
         }
         if s.username is not None:
             kwargs["auth"] = httpx.BasicAuth(s.username, s.password or "")
@@ -203,7 +330,13 @@ class RestconfClient:
             if s.proxy:
                 kwargs["proxy"] = s.proxy
         self._http = httpx.AsyncClient(**kwargs)
+        self._deadline = asyncio.get_running_loop().time() + s.deadline
         return self
+
+    @property
+    def remaining(self) -> float:
+        """Seconds left of the device's deadline."""
+        return self._deadline - asyncio.get_running_loop().time()
 
     async def __aexit__(self, *exc_info) -> None:
         await self._http.aclose()
@@ -218,11 +351,14 @@ class RestconfClient:
         if self._root is None:
             found = None
             try:
-                reply = await self._send("GET", "/.well-known/host-meta", accept=XRD, path="/.well-known/host-meta")
+                reply = await self._send("GET", "/.well-known/host-meta", accept=XRD, path="/.well-known/host-meta",
+                                         limit=decode.MAX_XML, truncate=True)
                 found = decode.restconf_root(reply.content)
             except StatusError as exc:
                 if exc.status in (401, 403):
                     raise
+            except DecodeError:   # a body in an encoding that cannot be read: as if there were no host-meta
+                pass
             self._root = found or DEFAULT_ROOT
             self.root_source = "host-meta" if found else "default"
         else:
@@ -238,67 +374,139 @@ class RestconfClient:
         root = await self.root()
         url = f"{root}/{resource}/{path}" if path else f"{root}/{resource}"
         started = time.monotonic()
-        response = await self._send(method, url, params=params, accept=JSON, path=path or resource, body=body)
-        data = None
-        if response.status_code != 204 and response.content:
-            ctype = response.headers.get("content-type")
-            if not decode.is_json(ctype):
-                raise DecodeError(f"the device answered {ctype or 'no content type'} for {path}, not JSON",
-                                  str(response.url), path)
-            data = decode.decode_json(response.content, str(response.url), path)
-        headers = {k: response.headers[k] for k in USEFUL_HEADERS if k in response.headers}
-        return Reply(response.status_code, data, headers, str(response.url), time.monotonic() - started)
+        answer = await self._send(method, url, params=params, accept=JSON, path=path or resource, body=body,
+                                  limit=self.settings.max_reply_size, parse=_json_data)
+        headers = {k: answer.headers[k] for k in USEFUL_HEADERS if k in answer.headers}
+        return Reply(answer.status, answer.data, headers, answer.url, time.monotonic() - started)
 
     # ------------------------------------------------------------ transport
     async def _send(self, method: str, url: str, *, accept: str, path: str, params: dict | None = None,
-                    body: Any = None):
+                    body: Any = None, limit: int, truncate: bool = False, parse=None) -> _Answer:
         attempt = 0
         while True:
             try:
-                response = await self._once(method, url, accept, path, params, body)
+                answer, lowered = await self._once(method, url, accept, path, params, body, limit, truncate, parse)
             except ConnectFailed as exc:
                 if isinstance(exc, CertificateFailed) or attempt >= self.settings.retries:
                     raise
-                await asyncio.sleep(self.settings.backoff * 2 ** attempt)
+                await self._pause(self.settings.backoff * 2 ** attempt, exc)
                 attempt += 1
                 continue
-            if response.status_code < 400:
-                return response
-            error = status_error(response.status_code, str(response.url), path,
-                                 decode.parse_errors(response.content, response.headers.get("content-type")),
-                                 dict(response.headers))
-            if isinstance(error, Busy) and attempt < self.settings.retries:
-                delay = retry_after(response.headers.get("retry-after"), self.settings.backoff * 2 ** attempt)
+            if answer.status < 400:
+                return answer
+            error = status_error(answer.status, answer.url, path,
+                                 decode.parse_errors(answer.content, answer.headers.get("content-type")),
+                                 dict(answer.headers))
+            if isinstance(error, Busy) and (lowered or attempt < self.settings.retries):
+                delay = retry_after(answer.headers.get("retry-after"), self.settings.backoff * 2 ** attempt)
                 if delay <= self.settings.max_retry_after:
-                    await asyncio.sleep(delay)
-                    attempt += 1
+                    await self._pause(delay, error)
+                    attempt += 0 if lowered else 1   # a refusal of our own concurrency is not the device's fault
                     continue
             raise error
 
-    async def _once(self, method, url, accept, path, params, body):
+    async def _pause(self, delay: float, error: RestconfError) -> None:
+        """Wait before a retry, unless the wait would outlive the deadline: then the error stands."""
+        if delay >= self.remaining:
+            raise error
+        await asyncio.sleep(delay)
+
+    async def _once(self, method, url, accept, path, params, body, limit, truncate, parse) -> tuple[_Answer, bool]:
         headers = {"Accept": accept}
         kwargs: dict[str, Any] = {"params": params, "headers": headers}
         if body is not None:
             headers["Content-Type"] = JSON
             kwargs["json"] = body
-        async with self._limit:
-            self.requests += 1
-            try:
-                response = await self._http.request(method, url, **kwargs)
-                self.answered = True
-                return response
-            except httpx.ConnectTimeout:
-                raise RequestTimeout(f"timed out after {self.settings.connect_timeout:g} s connecting to "
-                                     f"{self.settings.authority}{self._via()}", url, path) from None
-            except httpx.TimeoutException:
-                raise RequestTimeout(f"timed out after {self.settings.timeout:g} s reading {path}", url, path) from None
-            except httpx.ConnectError as exc:
-                raise self._connect_error(exc, url, path) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, ssl.SSLError) as exc:
-                raise self._closed_error(exc, url, path) from None
-            except httpx.ProxyError as exc:
-                raise ConnectFailed(f"the proxy {_proxy_label(self.settings.proxy or '')} refused the tunnel to "
-                                    f"{self.settings.authority}: {exc}", url, path) from None   # e.g. 403, 407
+        progress = {"sent": False, "received": -1}
+        timer = asyncio.timeout_at(self._deadline)
+        try:
+            async with timer, self.limiter:
+                progress["sent"] = True
+                self.requests += 1
+                return await self._exchange(self._http.build_request(method, url, **kwargs), path, limit, truncate,
+                                            parse, progress)
+        except TimeoutError:
+            if not timer.expired():
+                raise
+            raise DeadlineExceeded(self._deadline_message(path, progress), url, path) from None
+        except httpx.ConnectTimeout:
+            raise RequestTimeout(f"timed out after {self.settings.connect_timeout:g} s connecting to "
+                                 f"{self.settings.authority}{self._via()}", url, path) from None
+        except httpx.TimeoutException:
+            raise RequestTimeout(f"timed out after {self.settings.timeout:g} s reading {path}", url, path) from None
+        except httpx.ConnectError as exc:
+            raise self._connect_error(exc, url, path) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, ssl.SSLError) as exc:
+            raise self._closed_error(exc, url, path) from None
+        except httpx.ProxyError as exc:
+            raise ConnectFailed(f"the proxy {_proxy_label(self.settings.proxy or '')} refused the tunnel to "
+                                f"{self.settings.authority}: {exc}", url, path) from None   # e.g. 403, 407
+        except zlib.error as exc:
+            raise DecodeError(f"the compressed reply to {path} is corrupt: {exc}", url, path) from None
+
+    async def _exchange(self, request, path: str, limit: int, truncate: bool, parse, progress: dict
+                        ) -> tuple[_Answer, bool]:
+        """Send, read the body within the limits, decode it while it may still hold a large-reply slot."""
+        response = await self._http.send(request, stream=True)
+        self.answered = True
+        progress["received"] = 0
+        lowered = response.status_code in (429, 503) and self.limiter.refused()
+        slot: list = []
+        try:
+            error = response.status_code >= 400
+            content = await self._body(response, path, ERROR_BODY_MAX if error else limit, truncate or error, slot,
+                                       progress)
+            answer = _Answer(response.status_code, response.headers, content, str(response.url))
+            if parse is not None and not error:
+                answer.data = parse(answer, path)
+            return answer, lowered
+        finally:
+            await response.aclose()
+            if slot:
+                slot[0].release()
+
+    async def _body(self, response, path: str, limit: int, truncate: bool, slot: list, progress: dict) -> bytes:
+        """The decoded body, read as a stream: stopped past ``limit`` (an error, or cut with ``truncate``)."""
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if response.is_stream_consumed:   # a response built in memory (httpx.MockTransport): read and decoded
+            encoding = "identity"
+        inflate = None if encoding in ("", "identity") else self._inflater(encoding, response, path)
+        declared = response.headers.get("content-length", "")
+        if inflate is None and not truncate and declared.isdigit() and int(declared) > limit:
+            raise ReplyTooLarge(f"the reply to {path} announces {_size(int(declared))} (Content-Length), over the "
+                                f"limit of {_size(limit)} (max_reply_size)", str(response.url), path)
+        body = bytearray()
+        async for chunk in _raw(response):
+            body += inflate.feed(chunk, limit + 1 - len(body)) if inflate else chunk
+            progress["received"] = len(body)
+            if len(body) > limit:
+                if truncate:
+                    return bytes(body[:limit])
+                raise ReplyTooLarge(f"the reply to {path} is over the limit of {_size(limit)} (max_reply_size): "
+                                    "reading stopped there", str(response.url), path)
+            if not slot and len(body) > LARGE_REPLY:
+                slots = _large_slots()
+                await slots.acquire()
+                slot.append(slots)
+        if inflate is not None and not inflate.done:
+            raise DecodeError(f"the compressed reply to {path} ends before its compressed stream does (truncated or "
+                              "corrupt)", str(response.url), path)
+        return bytes(body)
+
+    def _inflater(self, encoding: str, response, path: str) -> _Inflate:
+        if encoding not in ("gzip", "x-gzip", "deflate"):
+            raise DecodeError(f"the reply to {path} is in {encoding} encoding (Content-Encoding), which was not asked "
+                              f"for ({ACCEPT_ENCODING}) and is not decoded", str(response.url), path)
+        return _Inflate(encoding)
+
+    def _deadline_message(self, path: str, progress: dict) -> str:
+        lead = f"deadline of {self.settings.deadline:g} s reached"
+        if not progress["sent"]:
+            return f"{lead} before {path} could be sent (waiting for the device's other requests)"
+        if progress["received"] < 0:
+            return f"{lead} waiting for the reply to {path}"
+        return (f"{lead} while reading the reply to {path}: {progress['received']:,} bytes received "
+                "(the device sends too slowly)")
 
     def _via(self) -> str:
         """Names the proxy in connect errors: with one, the TCP connection is to the proxy."""
@@ -333,7 +541,7 @@ class RestconfClient:
                                  "(HTTPS server off, wrong port, or an ACL)", url, path)
         return ConnectFailed(f"cannot connect to {where}: {text or type(exc).__name__}", url, path)
 
-    def _closed_error(self, exc: Exception, url: str, path: str) -> TransportError:
+    def _closed_error(self, exc: Exception, url: str, path: str) -> RestconfError:
         """A connection reset or closed mid-exchange; before the device's first reply, most likely a TLS refusal.
 
         With TLS 1.3 the client's handshake is over before the server checks the client
@@ -343,6 +551,9 @@ class RestconfClient:
         a close without any reply (asyncio servers, the lab among them, never send the alert).
         """
         where, tls = self.settings.authority, exc if isinstance(exc, ssl.SSLError) else _ssl_error(exc)
+        if "buffer too long" in str(exc):   # h11's bound on the status line and headers
+            return ReplyTooLarge(f"the reply headers to {path} are over {_size(HEADERS_MAX)}: reading stopped there",
+                                 url, path)
         if not self.answered and tls is not None:   # an alert after the handshake: about the client certificate
             # CertificateFailed is not retried: the same certificate gets the same answer
             return CertificateFailed(f"TLS handshake with {where} failed: {_tls_reason(tls)}{self._mtls_hint()}",

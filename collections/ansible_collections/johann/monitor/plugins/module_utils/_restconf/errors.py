@@ -7,13 +7,16 @@
     │   ├── ConnectFailed         refused, unreachable, name not resolved
     │   ├── CertificateFailed     TLS verification failed (wrong CA, wrong name, expired)
     │   ├── RequestTimeout        connect or read timeout
+    │   │   └── DeadlineExceeded  the device's whole read outlived its deadline (a trickle, a queue)
     │   └── ProtocolFailure       reset mid-reply, truncated or invalid HTTP
     ├── RestconfDisabled          the web server answers, RESTCONF does not
     ├── StatusError               the device answered with an error status
     │   ├── AuthFailed            401, 403
     │   ├── NotFound              404 (missing instance, unsupported path)
     │   └── Busy                  429, 503 still busy after the retries
+    ├── ReplyTooLarge             a reply over the size limit (decoded bytes, headers too)
     └── DecodeError               a 2xx reply whose body is not what its type claims
+                                  (or hostile JSON: too deep, duplicate members, not an object)
 
 Every error carries the URL and a message written for a network engineer;
 status errors add the HTTP status and the RFC 8040 error-tag and message.
@@ -58,8 +61,20 @@ class RequestTimeout(TransportError):
     kind = "timeout"
 
 
+class DeadlineExceeded(RequestTimeout):
+    """The device's deadline (one bound for its whole read) ran out: no sequence of slow bytes outlives it."""
+
+    kind = "deadline"
+
+
 class ProtocolFailure(TransportError):
     kind = "protocol"
+
+
+class ReplyTooLarge(RestconfError):
+    """A reply bigger than the limit: reading stopped there, so one device cannot take the controller's memory."""
+
+    kind = "too_large"
 
 
 class DecodeError(RestconfError):

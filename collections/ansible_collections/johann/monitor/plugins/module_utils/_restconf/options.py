@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from ansible.module_utils.basic import env_fallback
-from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import ClientSettings
+from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_REPLY,
+    ClientSettings,
+)
+
+MIN_REPLY_SIZE = 64 * 1024   # below this, ordinary replies (a YANG library) would not fit
 
 # option -> inventory variables tried in order (the first that is defined wins)
 INVENTORY_VARS = {
@@ -25,6 +31,8 @@ INVENTORY_VARS = {
     "client_key": ("restconf_client_key",),
     "proxy": ("restconf_proxy",),
     "root": ("restconf_root", "johann_restconf_root"),
+    "deadline": ("restconf_deadline",),
+    "max_reply_size": ("restconf_max_reply_size",),
 }
 
 
@@ -45,6 +53,8 @@ def restconf_argument_spec() -> dict[str, Any]:
         "timeout": {"type": "float", "default": 10.0},
         "retries": {"type": "int", "default": 2},
         "max_concurrency": {"type": "int", "default": 2},
+        "deadline": {"type": "float", "default": DEFAULT_DEADLINE},
+        "max_reply_size": {"type": "int", "default": DEFAULT_MAX_REPLY},
     }
 
 
@@ -55,9 +65,11 @@ def settings_from(params: dict[str, Any]) -> ClientSettings:
     """Validated module parameters -> client settings (raises ValueError on bad values)."""
     if not params.get("host"):
         raise ValueError("no host: set `host`, or ansible_host in the inventory")
-    for name in ("connect_timeout", "timeout"):
+    for name in ("connect_timeout", "timeout", "deadline"):
         if params[name] <= 0:
             raise ValueError(f"{name} must be more than 0 seconds, not {params[name]}")
+    if params["max_reply_size"] < MIN_REPLY_SIZE:
+        raise ValueError(f"max_reply_size must be at least {MIN_REPLY_SIZE} bytes, not {params['max_reply_size']}")
     if params["retries"] < 0 or params["max_concurrency"] < 1:
         raise ValueError("retries must be 0 or more and max_concurrency 1 or more")
     root = params.get("root")
@@ -68,4 +80,5 @@ def settings_from(params: dict[str, Any]) -> ClientSettings:
         password=params.get("password"), validate_certs=params["validate_certs"], ca_path=params.get("ca_path"),
         client_cert=params.get("client_cert"), client_key=params.get("client_key"), proxy=params.get("proxy"),
         connect_timeout=params["connect_timeout"], timeout=params["timeout"], retries=params["retries"],
-        max_concurrency=params["max_concurrency"], root=root)
+        max_concurrency=params["max_concurrency"], root=root, deadline=params["deadline"],
+        max_reply_size=params["max_reply_size"])
