@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import (
+    THRESHOLD_NAMES,
+    reading_level,
+    sensor_thresholds,
+    state_class,
+)
+
 DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
     "cpu_percent": {"warning": 80.0, "critical": 95.0},          # 5-minute average
     "memory_percent": {"warning": 85.0, "critical": 95.0},       # processor pool used
@@ -80,20 +87,38 @@ def _storage(record: dict, t: dict) -> list[dict]:
     return out
 
 
+def _reading(sensor: dict, t: dict) -> str | None:
+    """The level a reading calls for: against the sensor's own thresholds, else (temperatures only) the user's."""
+    own = sensor.get("thresholds") or {}
+    own = sensor_thresholds(*(own.get(name) for name in THRESHOLD_NAMES))   # records stored before zeros meant none
+    if sensor.get("kind") == "temperature":   # the high side the device leaves open: the user's levels
+        user = t["temperature_celsius"]
+        if own["high_normal"] is None:
+            own["high_normal"] = user["warning"] - 1e-9   # reading_level warns above high_normal; this is >=
+        if own["high_critical"] is None:
+            own["high_critical"] = user["critical"]
+    return reading_level(sensor.get("reading"), own)   # a fan or power sensor without thresholds: never
+
+
 def _sensor(sensor: dict, t: dict) -> dict | None:
-    reading, own = sensor.get("reading"), sensor.get("thresholds") or {}
-    levels = dict(t["temperature_celsius"])
-    if own.get("high_normal") is not None and own.get("high_critical") is not None:
-        # the device knows its sensor (an inlet is not a hotspot): its own levels win
-        levels = {"warning": own["high_normal"] + 1e-9, "critical": own["high_critical"]}
-    level = _level(reading, levels) if sensor.get("kind") == "temperature" else None
-    if level is None and sensor.get("alert"):
-        level = "warning"
+    """A sensor alerts on a state that means trouble, or on a reading out of band while it is in use.
+
+    States by meaning (module_utils/_normalise/common.py SENSOR_STATES): failed and critical are
+    critical, warning is a warning; normal, inactive (shut, not present, standby) and unknown
+    states never alert by themselves, and an inactive sensor's reading is not judged at all.
+    """
+    meaning = sensor.get("state_class") or state_class(sensor.get("state"))
+    by_state = {"failed": "critical", "critical": "critical", "warning": "warning"}.get(meaning)
+    by_reading = None if meaning == "inactive" else _reading(sensor, t)
+    level = "critical" if "critical" in (by_state, by_reading) else by_state or by_reading
     if level is None:
         return None
+    reading = sensor.get("reading")
     unit = "°C" if sensor.get("kind") == "temperature" else f" {sensor.get('unit') or ''}".rstrip()
     state = f", state {sensor['state']}" if sensor.get("state") else ""
-    return _alert("environment", level, f"{sensor.get('name')}: {reading}{unit}{state}", sensor.get("name"))
+    shown = "no reading" if reading is None else f"{reading:g}{unit}" if isinstance(reading, float) else \
+        f"{reading}{unit}"
+    return _alert("environment", level, f"{sensor.get('name')}: {shown}{state}", sensor.get("name"))
 
 
 def _environment(record: dict, t: dict) -> list[dict]:

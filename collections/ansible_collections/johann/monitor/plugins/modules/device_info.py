@@ -70,8 +70,10 @@ options:
       - C(cpu_percent) (5-minute load; default warning 80, critical 95), C(memory_percent) (85, 95),
         C(storage_percent) (85, 95), C(interface_error_ratio) (input errors per input packet;
         0.0001, 0.01; never for fewer than 10 errors).
-      - C(temperature_celsius) (60, 75) applies to sensors the device gives no thresholds for; a sensor
-        with its own thresholds warns above its high-normal level and is critical at its high-critical level.
+      - C(temperature_celsius) (60, 75) applies to temperature sensors the device gives no high thresholds for; a
+        sensor with its own thresholds warns outside its normal band and is critical at its critical levels.
+      - A sensor's state alerts by what it means (see RV(device.environment)); fan and power readings alert only
+        against the device's own thresholds.
       - Defaults to the inventory variable C(johann_thresholds).
     type: dict
 extends_documentation_fragment:
@@ -182,6 +184,22 @@ device:
       description: HTTP requests made, retries included.
       type: int
       sample: 14
+    deadline:
+      description: The deadline of the whole read, in seconds (O(deadline)); sections cut by it say so.
+      type: float
+      sample: 60.0
+    concurrency:
+      description:
+        - Requests in flight to the device, as configured (O(max_concurrency)) and as used in the end, and how
+          many busy answers (503/429) the device gave. C(used) drops below C(max) when the device refused
+          requests beyond the ones it was serving.
+      type: dict
+      sample: {"max": 2, "used": 1, "busy_replies": 1}
+    notes:
+      description: What the read had to adapt to, in words (for example fewer requests at a time).
+      type: list
+      elements: str
+      sample: ["the device answered busy (503/429) 1 time(s) with 2 requests in flight: read 1 request at a time instead"]
     identity:
       description: Who the device is.
       type: dict
@@ -237,11 +255,16 @@ device:
                 "rates": {"in_bps": 4376000, "out_bps": 16844000, "in_pps": 533, "out_pps": 2052},
                 "discontinuity_time": "2026-11-05T12:14:18.288Z"}]
     environment:
-      description: Sensors with reading, unit, state, thresholds and an alert flag.
+      description:
+        - Sensors with reading, unit, state, what the state means (C(state_class)), thresholds and an alert flag.
+        - C(state_class) is normal, inactive (shut, not present, standby), warning, critical, failed or unknown;
+          only warning, critical and failed states alert by themselves, and an inactive sensor's reading is not
+          judged. Thresholds that are all 0 (IOS XE's way of saying none) are null; a sensor without thresholds
+          never alerts on its reading, except temperatures, which are held to the C(temperature_celsius) threshold of O(thresholds).
       type: list
       elements: dict
       sample: [{"name": "Temp: Inlet", "location": "Switch 1", "kind": "temperature", "reading": 27.0,
-                "unit": "celsius", "state": "Normal",
+                "unit": "celsius", "state": "Normal", "state_class": "normal",
                 "thresholds": {"low_critical": -5.0, "low_normal": 0.0, "high_normal": 46.0, "high_critical": 56.0},
                 "alert": false}]
     neighbors:

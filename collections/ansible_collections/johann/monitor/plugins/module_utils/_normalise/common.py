@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,26 +94,41 @@ def text(value: Any) -> str | None:
     return out or None
 
 
+INT_MIN, INT_MAX = -(1 << 63), (1 << 64) - 1   # YANG's widest integers: int64 and uint64
+
+
 def to_int(value: Any) -> int | None:
-    """Numbers and numeric strings alike (RFC 7951 sends 64-bit integers as strings)."""
-    if isinstance(value, bool) or value is None:
+    """Numbers and numeric strings alike (RFC 7951 sends 64-bit integers as strings).
+
+    A value no YANG integer can hold is not a reading: unknown.
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         return None
     if isinstance(value, int):
-        return value
+        return value if INT_MIN <= value <= INT_MAX else None
+    text_value = str(value).strip()
+    if len(text_value) > 40:
+        return None
     try:
-        return int(str(value).strip())
+        number = int(text_value)
     except ValueError:
-        number = to_float(value)
-        return int(number) if number is not None else None
+        as_float = to_float(value)
+        number = int(as_float) if as_float is not None else None
+    return number if number is not None and INT_MIN <= number <= INT_MAX else None
 
 
 def to_float(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
+    """A finite number (``inf`` and ``nan`` from a device are unknown, not readings)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        return None
+    text_value = str(value).strip()
+    if len(text_value) > 40:
         return None
     try:
-        return float(str(value).strip())
+        number = float(text_value)
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -185,23 +201,69 @@ def sensor_kind(unit: str | None) -> str:
     return "other"
 
 
-NORMAL_STATES = {"normal", "norm", "ok", "good", "green", "healthy"}
+# Sensor states by meaning. Devices say the same thing many ways: IOS XE "Norm", "Normal", "GOOD",
+# "Shut", "Not Present", "Minor", "Major", "Fail"; RFC 8348 ok / unavailable / nonoperational.
+SENSOR_STATES = {
+    "normal": ("normal", "norm", "ok", "good", "green", "healthy", "nominal", "on", "up", "fine", "online"),
+    "inactive": ("shut", "shutdown", "off", "not present", "notpresent", "absent", "standby", "na", "n/a",
+                 "unavailable", "disabled", "empty", "powered off", "power off", "not installed"),
+    "warning": ("warning", "warn", "minor", "yellow", "degraded", "high", "low", "elevated"),
+    "critical": ("critical", "crit", "major", "red", "alarm", "danger"),
+    "failed": ("fail", "failed", "failure", "faulty", "fault", "bad", "down", "error", "nonoperational",
+               "non operational", "not ok", "dead"),
+}
+_STATE_CLASS = {word: meaning for meaning, words in SENSOR_STATES.items() for word in words}
+ALERTING_STATES = ("warning", "critical", "failed")   # states that alert by themselves
+THRESHOLD_NAMES = ("low_critical", "low_normal", "high_normal", "high_critical")
+
+
+def state_class(state: Any) -> str:
+    """What a sensor's state means: normal, inactive, warning, critical, failed, or unknown."""
+    if not isinstance(state, str) or not state.strip():
+        return "unknown"
+    key = " ".join(state.strip().lower().replace("_", " ").replace("-", " ").split())
+    return _STATE_CLASS.get(key, "unknown")
+
+
+def sensor_thresholds(low_critical: Any, low_normal: Any, high_normal: Any, high_critical: Any) -> dict:
+    """A sensor's own thresholds; all zero is IOS XE's way of saying it has none (then all unknown)."""
+    values = dict(zip(THRESHOLD_NAMES, (to_float(v) for v in (low_critical, low_normal, high_normal, high_critical)),
+                      strict=True))
+    if all(not v for v in values.values()):
+        return dict.fromkeys(THRESHOLD_NAMES)
+    return values
+
+
+def reading_level(reading: float | None, thresholds: dict) -> str | None:
+    """critical / warning when a reading leaves its sensor's critical / normal band; None inside or unknown."""
+    if reading is None:
+        return None
+    t = {name: thresholds.get(name) for name in THRESHOLD_NAMES}
+    if (t["high_critical"] is not None and reading >= t["high_critical"]) or \
+            (t["low_critical"] is not None and reading <= t["low_critical"]):
+        return "critical"
+    if (t["high_normal"] is not None and reading > t["high_normal"]) or \
+            (t["low_normal"] is not None and reading < t["low_normal"]):
+        return "warning"
+    return None
 
 
 def sensor_alert(state: str | None, reading: float | None, thresholds: dict) -> bool:
-    """Alerting when the device says so, or when the reading leaves the normal band."""
-    if state and state.strip().lower() not in NORMAL_STATES:
+    """Alerting when the state means trouble, or when a sensor in use leaves its own normal band.
+
+    A sensor without thresholds never alerts on its reading, and an inactive one (a power supply
+    that is shut or not present) not at all, whatever it reads.
+    """
+    meaning = state_class(state)
+    if meaning in ALERTING_STATES:
         return True
-    if reading is None:
-        return False
-    high, low = thresholds.get("high_normal"), thresholds.get("low_normal")
-    return (high is not None and reading > high) or (low is not None and reading < low)
+    return meaning != "inactive" and reading_level(reading, thresholds) is not None
 
 
 def sensor(name, location, unit, reading: float | None, state: str | None, thresholds: dict) -> dict:
     """One environment sensor of the record, whatever model it came from."""
     return {"name": text(name), "location": text(location), "kind": sensor_kind(unit), "reading": reading,
-            "unit": text(unit), "state": state, "thresholds": thresholds,
+            "unit": text(unit), "state": state, "state_class": state_class(state), "thresholds": thresholds,
             "alert": sensor_alert(state, reading, thresholds)}
 
 

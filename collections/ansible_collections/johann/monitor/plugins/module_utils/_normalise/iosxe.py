@@ -18,6 +18,7 @@ from ansible_collections.johann.monitor.plugins.module_utils._normalise.common i
     percent,
     seconds_between,
     sensor,
+    sensor_thresholds,
     text,
     to_float,
     to_int,
@@ -200,10 +201,8 @@ def environment(raw: dict, _ctx: dict) -> list | None:
         return None
     sensors = []
     for s in as_list(member(data, "environment-sensor")):
-        thresholds = {"low_critical": to_float(s.get("low-critical-threshold")),
-                      "low_normal": to_float(s.get("low-normal-threshold")),
-                      "high_normal": to_float(s.get("high-normal-threshold")),
-                      "high_critical": to_float(s.get("high-critical-threshold"))}
+        thresholds = sensor_thresholds(s.get("low-critical-threshold"), s.get("low-normal-threshold"),
+                                       s.get("high-normal-threshold"), s.get("high-critical-threshold"))
         sensors.append(sensor(s.get("name"), s.get("location"), s.get("sensor-units"),
                               to_float(s.get("current-reading")), text(s.get("state")), thresholds))
     return sensors

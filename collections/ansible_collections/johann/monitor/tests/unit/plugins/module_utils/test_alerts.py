@@ -28,7 +28,28 @@ def _record(**sections):
     (_record(environment=[{"name": "cpu", "kind": "temperature", "reading": 76.0, "state": "ok",
                            "thresholds": {}}]), [("environment", "critical")]),
     (_record(environment=[{"name": "fan", "kind": "fan", "reading": 0.0, "state": "Faulty", "alert": True,
-                           "thresholds": {}}]), [("environment", "warning")]),
+                           "thresholds": {}}]), [("environment", "critical")]),
+    # a real Catalyst 9300: fans "Norm" with all thresholds 0, an unused power supply "Shut" at 0 W
+    (_record(environment=[{"name": "Fan 1/1", "kind": "fan", "reading": 5400.0, "state": "Norm", "thresholds": {
+        "low_critical": 0.0, "low_normal": 0.0, "high_normal": 0.0, "high_critical": 0.0}}]), []),
+    (_record(environment=[{"name": "PS2", "kind": "power", "reading": 0.0, "state": "Shut", "thresholds": {
+        "low_critical": 0.0, "low_normal": 0.0, "high_normal": 715.0, "high_critical": 800.0}}]), []),
+    (_record(environment=[{"name": "PS1", "kind": "power", "reading": 900.0, "state": "Normal", "thresholds": {
+        "low_critical": 0.0, "low_normal": 0.0, "high_normal": 715.0, "high_critical": 800.0}}]),
+     [("environment", "critical")]),
+    (_record(environment=[{"name": "PS1", "kind": "power", "reading": 750.0, "state": "Normal", "thresholds": {
+        "low_critical": 0.0, "low_normal": 0.0, "high_normal": 715.0, "high_critical": 800.0}}]),
+     [("environment", "warning")]),
+    (_record(environment=[{"name": "Fan 2", "kind": "fan", "reading": 0.0, "state": "Minor", "thresholds": {}}]),
+     [("environment", "warning")]),
+    (_record(environment=[{"name": "Temp", "kind": "temperature", "reading": 61.0, "state": "Shut",
+                           "thresholds": {}}]), []),
+    (_record(environment=[{"name": "Temp", "kind": "temperature", "reading": 61.0, "state": "Normal",
+                           "thresholds": {"low_critical": 0, "low_normal": 0, "high_normal": 0, "high_critical": 0}}]),
+     [("environment", "warning")]),   # no thresholds of its own: the user's temperature levels (60/75)
+    (_record(environment=[{"name": "Temp", "kind": "temperature", "reading": -6.0, "state": "Normal",
+                           "thresholds": {"low_critical": -5.0, "low_normal": 0.0, "high_normal": 46.0,
+                                          "high_critical": 56.0}}]), [("environment", "critical")]),
     (_record(interfaces=[{"name": "Gi1", "counters": {"in_errors": 50, "in_unicast_pkts": 10000}}]),
      [("interface_errors", "warning")]),
     (_record(interfaces=[{"name": "Gi1", "counters": {"in_errors": 200, "in_unicast_pkts": 10000}}]),

@@ -43,10 +43,52 @@ def test_ipv4_entry(args, expected):
 
 @pytest.mark.parametrize("state,reading,alert", [
     ("Normal", 30.0, False), ("Norm", 30.0, False), ("GREEN", 30, False), ("Warning", 30.0, True),
-    ("Normal", 50.0, True), ("Normal", -1.0, True), (None, None, False), ("Shut", None, True),
+    ("Normal", 50.0, True), ("Normal", -1.0, True), (None, None, False),
+    ("Shut", None, False), ("Shut", 99.0, False),          # an unused power supply: never judged
+    ("Not Present", 0.0, False), ("Fail", 30.0, True), ("Major", 30.0, True), ("nonoperational", 30.0, True),
+    ("Frobnicated", 30.0, False),                          # unknown states do not alert by themselves
 ])
 def test_sensor_alert(state, reading, alert):
     assert c.sensor_alert(state, reading, {"low_normal": 0.0, "high_normal": 46.0}) is alert
+
+
+@pytest.mark.parametrize("state,meaning", [
+    ("Normal", "normal"), ("Norm", "normal"), ("GOOD", "normal"), ("ok", "normal"), (" Norm ", "normal"),
+    ("Shut", "inactive"), ("Not Present", "inactive"), ("not-present", "inactive"), ("Standby", "inactive"),
+    ("unavailable", "inactive"), ("Warning", "warning"), ("Minor", "warning"), ("Critical", "critical"),
+    ("Major", "critical"), ("Fail", "failed"), ("Faulty", "failed"), ("nonoperational", "failed"),
+    ("", "unknown"), (None, "unknown"), ("Frobnicated", "unknown"), (42, "unknown"),
+])
+def test_sensor_states_are_mapped_by_meaning(state, meaning):
+    assert c.state_class(state) == meaning
+
+
+def test_thresholds_all_zero_mean_none():
+    assert c.sensor_thresholds(0, 0, 0, 0) == dict.fromkeys(c.THRESHOLD_NAMES)
+    assert c.sensor_thresholds("0", None, 0.0, 0) == dict.fromkeys(c.THRESHOLD_NAMES)
+    assert c.sensor_thresholds(0, 0, 715, 800) == {"low_critical": 0.0, "low_normal": 0.0, "high_normal": 715.0,
+                                                   "high_critical": 800.0}
+
+
+def test_a_catalyst_fan_with_zero_thresholds_and_an_unused_power_supply_never_alert():
+    fan = c.sensor("Fan 1/1", "Switch 1", "rpm", 5400.0, "Norm", c.sensor_thresholds(0, 0, 0, 0))
+    psu = c.sensor("PS2 Power In", "Switch 1", "watts", 0.0, "Shut", c.sensor_thresholds(0, 0, 0, 0))
+    assert (fan["state_class"], fan["alert"], fan["thresholds"]["high_normal"]) == ("normal", False, None)
+    assert (psu["state_class"], psu["alert"]) == ("inactive", False)
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("22839709", 22839709), (17, 17), ("18446744073709551615", 2 ** 64 - 1), ("18446744073709551616", None),
+    ("9" * 5000, None), ("1e999", None), (float("inf"), None), (float("nan"), None), ([1], None), ({}, None),
+    ("-9223372036854775808", -2 ** 63), (" 12 ", 12), ("12.7", 12), (True, None),
+])
+def test_to_int_refuses_what_no_yang_integer_holds(raw, expected):
+    assert c.to_int(raw) == expected
+
+
+@pytest.mark.parametrize("raw,expected", [("45.5", 45.5), ("1e999", None), ("nan", None), ("-inf", None), (3, 3.0)])
+def test_to_float_is_finite_or_unknown(raw, expected):
+    assert c.to_float(raw) == expected
 
 
 def test_member_ignores_module_prefixes_and_percent():
