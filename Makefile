@@ -53,7 +53,7 @@ ARA_DATA := $(CURDIR)/.ara/server
 ARA_ENV := ARA_API_CLIENT=http ARA_API_SERVER=$(ARA_SERVER)
 
 ara-start: $(STAMP)
-	@$(PY) -c 'import sys; sys.path.insert(0, "$(COLLECTION)/plugins/callback"); import ara_server as a; \
+	@PYTHONPATH=collections $(PY) -c 'import sys; from ansible_collections.johann.monitor.plugins.callback import ara_server as a; \
 		sys.exit(0 if a.answers("$(ARA_SERVER)") else a.start_server("$(ARA_SERVER)", "$(ARA_DATA)", 30))'
 	@echo "ARA: $(ARA_SERVER) (data in $(ARA_DATA))"
 

@@ -56,7 +56,6 @@ from bench.lab_process import ROOT, RunningLab  # noqa: E402
 NETWORK = "127.87.0.0/16"   # apart from the other benches (127.80), the demo (127.77) and the tests (127.78)
 PLAYBOOK = ROOT / "playbooks" / "monitor.yml"
 CONFIG = ROOT / "ansible.cfg"
-PLUGIN = ROOT / "collections/ansible_collections/johann/monitor/plugins/callback/ara_server.py"
 TARGET_OVERHEAD = 0.25   # the issue: ARA's overhead at most 25% of a 1000-device run
 POLL_TASK = "Read the device"
 RUN_TIMEOUT_S = 900   # a run that takes longer is killed and fails
@@ -137,10 +136,8 @@ class Lab(RunningLab):
 
 def _plugin():
     """The project's ara_server callback module, for start_server() exactly as runs use it."""
-    spec = importlib.util.spec_from_file_location("johann_ara_server", PLUGIN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.path.insert(0, str(ROOT / "collections"))
+    return importlib.import_module("ansible_collections.johann.monitor.plugins.callback.ara_server")
 
 
 def _free_port() -> int:

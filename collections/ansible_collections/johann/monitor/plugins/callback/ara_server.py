@@ -21,6 +21,11 @@ description:
     1000-device run - is in the project's C(bench/ara-cost.md).
   - Does nothing when ARA is not installed, its callback is not loaded, it uses the offline client,
     or its server is on another machine.
+  - Whether the server is local or not, it guards ARA's http client with a circuit breaker. When the
+    server fails to answer once (a timeout, a refused connection), ARA's later requests fail at once for
+    30 s instead of each waiting for ARA's C(api_timeout), then one request tries again with a 2 s timeout.
+    A hung or dead ARA server costs a run one timeout, not one per result; the run and its report go on
+    (the report says its history is missing) and one warning says so.
 requirements:
   - ara[server] and gunicorn on the controller, in the Python that runs Ansible.
 options:
@@ -65,6 +70,7 @@ import urllib.parse  # noqa: E402
 
 from ansible.module_utils.urls import open_url  # noqa: E402
 from ansible.plugins.callback import CallbackBase  # noqa: E402
+from ansible_collections.johann.monitor.plugins.plugin_utils._ara_guard import guard  # noqa: E402
 
 try:
     from ara.clients.utils import active_client
@@ -83,13 +89,22 @@ def _loopback(host: str) -> bool:
 
 def answers(endpoint: str, timeout: float = 1.0) -> bool:
     """The ARA API answers at endpoint (any HTTP reply from /api/v1/ means a server is there)."""
+    return probe(endpoint, timeout) == "up"
+
+
+def probe(endpoint: str, timeout: float = 1.0) -> str:
+    """``up`` (any HTTP reply from /api/v1/), ``hung`` (connected, no reply in time) or ``down``."""
     try:
         with open_url(endpoint.rstrip("/") + "/api/v1/", timeout=timeout, use_proxy=False):
-            return True
+            return "up"
     except urllib.error.HTTPError:
-        return True
+        return "up"
+    except TimeoutError:
+        return "hung"
+    except urllib.error.URLError as exc:
+        return "hung" if isinstance(exc.reason, TimeoutError) else "down"
     except (OSError, ValueError):
-        return False
+        return "down"
 
 
 # How the local server runs (bench/ara-cost.md has the measurements behind each choice).
@@ -144,8 +159,13 @@ class CallbackModule(CallbackBase):
         endpoint = getattr(client, "endpoint", None)
         if client is None or type(client).__name__ != "AraHttpClient" or not endpoint:
             return   # no ARA, or its offline client (in-process server), or not an http client
+        breaker = guard(client, self._ara_stopped_answering)
         host = urllib.parse.urlsplit(endpoint).hostname or ""
-        if not _loopback(host) or answers(endpoint, timeout=2.0):
+        state = probe(endpoint, timeout=2.0)
+        if state == "hung" and breaker is not None:   # someone listens there and does not answer: no new server
+            breaker.trip("accepts connections but did not answer in 2 s")
+            return
+        if not _loopback(host) or state == "up":
             return
         if not self.get_option("autostart"):
             self._display.warning(f"ARA's API server {endpoint} does not answer, so this run is not recorded: "
@@ -161,3 +181,8 @@ class CallbackModule(CallbackBase):
             self._display.warning(f"ARA's API server {endpoint} could not be started, so this run is not "
                                   f"recorded: {problem}. Fix that, or record with ARA's offline client "
                                   "(ARA_API_CLIENT=offline, slower).")
+
+    def _ara_stopped_answering(self, breaker) -> None:
+        self._display.warning(f"ARA's API server {breaker.endpoint} did not answer ({breaker.why}): the rest of this "
+                              "run may not be recorded; ARA's requests now fail at once, with a new try every 30 s. "
+                              "The report is still written (without history if ARA stays down).")
