@@ -16,7 +16,7 @@ from aiohttp import web
 from lab import pki, restconf
 from lab.fleet import Fleet, build_devices, credentials, write_inventory
 from lab.model import Clock, Device
-from lab.server import DeviceServer
+from lab.server import DeviceServer, StalledHandshake
 from lab.truth import device_truth
 
 
@@ -42,6 +42,7 @@ class Lab:
         self.devices: dict[str, Device] = {}
         self.servers: dict[str, DeviceServer] = {}
         self._listeners: list[tuple[asyncio.AbstractServer, web.Server]] = []
+        self._stalls: list[asyncio.AbstractServer] = []   # tls_stall devices: plain TCP, no TLS, no HTTP
         self._admin: web.AppRunner | None = None
         self.admin_url = ""
 
@@ -58,6 +59,10 @@ class Lab:
             self.servers[d.name] = srv = DeviceServer(d, self.clock, self.stopping)
             if d.faults.get("port_closed"):
                 continue
+            if d.faults.get("tls_stall"):
+                self._stalls.append(await loop.create_server(lambda srv=srv: StalledHandshake(srv), d.address, d.port,
+                                                             backlog=256, reuse_address=True))
+                continue
             handler = web.Server(srv.handle, access_log=None, keepalive_timeout=75)
             listener = await loop.create_server(handler, d.address, d.port, ssl=_tls_context(ca, self.state_dir, d),
                                                 backlog=256, reuse_address=True)
@@ -73,8 +78,10 @@ class Lab:
     async def stop(self) -> None:
         self.stopping.set()
         self._reboots.cancel()
-        for listener, _ in self._listeners:
+        for listener in [*(listener for listener, _ in self._listeners), *self._stalls]:
             listener.close()
+        for server in self.servers.values():   # hostile replies mid-trickle and stalled handshakes
+            server.abort_streams()
         await asyncio.gather(*(h.shutdown(1.0) for _, h in self._listeners), return_exceptions=True)
         if self._admin:
             await self._admin.cleanup()

@@ -20,6 +20,21 @@ FAULTS = {
     "wrong_cert_name": bool, "hostile": bool, "overheat": bool, "high_cpu": bool, "high_memory": bool,
     "root": str, "reboot_every": (int, float), "media_type": str, "no_host_meta": bool,
     "client_cert_required": bool,
+    # hostile devices (issue 12): trickle, flood or lie; see lab/README.md
+    "drip_body": (bool, list), "drip_headers": (bool, list), "drip_interval_ms": (int, float),
+    "endless_body": (bool, list), "lying_length": (bool, list), "gzip_bomb": (bool, list),
+    "nesting_bomb": (bool, list), "nesting_depth": int, "not_json": (bool, list),
+    "bad_json": str, "bad_json_paths": list, "tls_stall": bool, "reset_after": int,
+}
+BAD_JSON_KINDS = ("huge_number", "infinite_number", "invalid_utf8", "duplicate_keys", "top_level_array",
+                  "top_level_string")
+# Values a type alone does not rule out (a bool is an int to isinstance): (valid?, what is expected).
+FAULT_VALUES = {
+    "bad_json": (lambda v: v in BAD_JSON_KINDS, "one of " + ", ".join(BAD_JSON_KINDS)),
+    "reset_after": (lambda v: not isinstance(v, bool) and v > 0, "an integer > 0 (body bytes before the reset)"),
+    "drip_interval_ms": (lambda v: not isinstance(v, bool) and v > 0, "a number of milliseconds > 0"),
+    "nesting_depth": (lambda v: not isinstance(v, bool) and v > 0, "an integer > 0"),
+    "bad_json_paths": (lambda v: all(isinstance(p, str) for p in v), "a list of path parts (strings)"),
 }
 DOMAIN = "lab.johann.test"
 
@@ -50,6 +65,9 @@ def _check_faults(name: str, faults: dict) -> dict:
             raise FleetError(f"device {name}: unknown fault {key!r}; known: {', '.join(sorted(FAULTS))}")
         if not isinstance(value, FAULTS[key]):
             raise FleetError(f"device {name}: fault {key} has the wrong type ({type(value).__name__})")
+        valid, expected = FAULT_VALUES.get(key, (lambda _v: True, ""))
+        if not valid(value):
+            raise FleetError(f"device {name}: fault {key} must be {expected}, not {value!r}")
     return dict(faults)
 
 

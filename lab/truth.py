@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from lab.model import Device, iso
+from lab.profiles.iosxe_oper import sensor_readings
 
 INTERFACES = "ietf-interfaces:interfaces"
 
@@ -36,6 +37,18 @@ def interface_truth(d: Device, now: float) -> dict[str, dict]:
     return out
 
 
+def environment_truth(d: Device, now: float) -> list[dict] | None:
+    """IOS XE environment sensors as the device means them: all-zero thresholds are none (each None)."""
+    release = getattr(d.profile, "release", None)
+    if release is None or not release.environment:
+        return None
+    names = ("low_critical", "low_normal", "high_normal", "high_critical")
+    return [{"name": s["name"], "location": "Switch 1", "state": s["state"], "reading": s["reading"],
+             "units": s["units"],
+             "thresholds": dict(zip(names, s["thresholds"] if any(s["thresholds"]) else (None,) * 4, strict=True))}
+            for s in sensor_readings(d, now)]
+
+
 def device_truth(d: Device, now: float) -> dict:
     p = d.profile
     release = getattr(p, "release", None)
@@ -51,6 +64,7 @@ def device_truth(d: Device, now: float) -> dict:
         "unsaved_config": d.unsaved_config,
         "cpu": d.cpu(now), "memory_used_fraction": d.memory_fraction(now),
         "interfaces": interface_truth(d, now),
+        "environment": environment_truth(d, now),
         "faults": {k: v for k, v in d.faults.items()},
         "modules": [{"name": n, "revision": r} for n, r in p.modules],
         "documents": sorted(p.documents),

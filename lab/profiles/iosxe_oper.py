@@ -345,7 +345,13 @@ def memory_statistics(d: Device, now: float, r: Release) -> dict:
     return {"memory-statistic": out}
 
 
-def environment(d: Device, now: float) -> dict:
+def sensor_readings(d: Device, now: float) -> list[dict]:
+    """Every environment sensor of a Catalyst 9300, as plain values (the served document and the truth).
+
+    A real C9300 also lists sensors without thresholds: its fans in ``rpm`` with state ``Norm`` and all four
+    thresholds 0 (IOS XE's way of saying "none"), and the unused second power supply as ``Shut``, 0 W,
+    thresholds 0.  A reading over a 0 threshold is no alarm there; the state says how the sensor is.
+    """
     hot = bool(d.faults.get("overheat"))
     drift = 2 * (unit(d.seed, "temp", int(now // 60)) - 0.5)
     inlet = round((49 if hot else 24 + 6 * unit(d.seed, "inlet")) + drift)
@@ -361,10 +367,22 @@ def environment(d: Device, now: float) -> dict:
     out = []
     for name, units, reading, (lc, ln, hn, hc) in sensors:
         state = "Normal" if ln <= reading <= hn else ("Critical" if reading >= hc or reading <= lc else "Warning")
-        out.append({"name": name, "location": "Switch 1", "state": state, "current-reading": reading,
-                    "sensor-units": units, "low-critical-threshold": lc, "low-normal-threshold": ln,
-                    "high-normal-threshold": hn, "high-critical-threshold": hc})
-    return {"environment-sensor": out}
+        out.append({"name": name, "state": state, "reading": reading, "units": units,
+                    "thresholds": (lc, ln, hn, hc)})
+    for n in (1, 2, 3):
+        out.append({"name": f"FAN{n}", "state": "Norm", "reading": 5760 + 30 * n + int(150 * drift),
+                    "units": "rpm", "thresholds": (0, 0, 0, 0)})
+    out.append({"name": "PS2 Power In", "state": "Shut", "reading": 0, "units": "watts", "thresholds": (0, 0, 0, 0)})
+    return out
+
+
+def environment(d: Device, now: float) -> dict:
+    return {"environment-sensor": [
+        {"name": s["name"], "location": "Switch 1", "state": s["state"], "current-reading": s["reading"],
+         "sensor-units": s["units"], "low-critical-threshold": s["thresholds"][0],
+         "low-normal-threshold": s["thresholds"][1], "high-normal-threshold": s["thresholds"][2],
+         "high-critical-threshold": s["thresholds"][3]}
+        for s in sensor_readings(d, now)]}
 
 
 def licensing(d: Device, now: float, r: Release) -> dict:
