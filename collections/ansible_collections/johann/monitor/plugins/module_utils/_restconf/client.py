@@ -279,7 +279,8 @@ def _json_data(answer: _Answer, path: str) -> Any:
         return None
     ctype = answer.headers.get("content-type")
     if not decode.is_json(ctype):
-        raise DecodeError(f"the device answered {ctype or 'no content type'} for {path}, not JSON", answer.url, path)
+        media = (ctype or "").split(";")[0].strip() or "no content type"
+        raise DecodeError(f"the device answered {media} for {path}, not JSON", answer.url, path)
     return decode.decode_json(answer.content, answer.url, path)
 
 
@@ -472,6 +473,8 @@ class RestconfClient:
             encoding = "identity"
         inflate = None if encoding in ("", "identity") else self._inflater(encoding, response, path)
         declared = response.headers.get("content-length", "")
+        if inflate is None and declared.isdigit():
+            progress["announced"] = int(declared)
         if inflate is None and not truncate and declared.isdigit() and int(declared) > limit:
             raise ReplyTooLarge(f"the reply to {path} announces {_size(int(declared))} (Content-Length), over the "
                                 f"limit of {_size(limit)} (max_reply_size)", str(response.url), path)
@@ -505,8 +508,8 @@ class RestconfClient:
             return f"{lead} before {path} could be sent (waiting for the device's other requests)"
         if progress["received"] < 0:
             return f"{lead} waiting for the reply to {path}"
-        return (f"{lead} while reading the reply to {path}: {progress['received']:,} bytes received "
-                "(the device sends too slowly)")
+        announced = f" of {progress['announced']:,}" if progress.get("announced") else ""
+        return f"{lead} while reading the reply to {path}: {progress['received']:,}{announced} bytes received"
 
     def _via(self) -> str:
         """Names the proxy in connect errors: with one, the TCP connection is to the proxy."""

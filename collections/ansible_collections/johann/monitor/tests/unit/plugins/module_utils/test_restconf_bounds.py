@@ -71,7 +71,7 @@ def test_a_body_sent_a_byte_at_a_time_is_cut_at_the_deadline():
     got, _client, took = run(lambda r: reply(stream=stream), lambda c: c.get("m:x"), deadline=0.5)
     assert isinstance(got, errors.DeadlineExceeded) and got.kind == "deadline"
     assert got.message.startswith("deadline of 0.5 s reached while reading the reply to m:x: ")
-    assert got.message.endswith(" bytes received (the device sends too slowly)")
+    assert got.message.endswith(" bytes received")
     received = int(got.message.split(": ")[1].split(" bytes")[0].replace(",", ""))
     assert 5 <= received == stream.pulled <= 26
     assert took < 1.5
