@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test lint sanity bench bench-quick lab-start lab-stop lab-status clean \
+.PHONY: help venv demo test lint sanity bench bench-quick chaos lab-start lab-stop lab-status clean \
 	ara-start ara-stop ara-list build ee-context
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make lint    static checks (ruff, compileall, ansible-lint, antsibull-changelog lint, ansible-test sanity)"
 	@echo "make sanity  ansible-test sanity for the collection only"
 	@echo "make bench   benchmarks (lab throughput over TLS; netcommon interop)"
+	@echo "make chaos   the monitor against misbehaving devices and controller faults (bench/chaos.py, root for tmpfs)"
 	@echo "make lab-stop / lab-status"
 	@echo "make ara-start / ara-stop / ara-list   the local ARA server (run history) at $(ARA_SERVER)"
 	@echo "make build   the collection's tarball in build/ (ansible-galaxy collection build)"
@@ -134,6 +135,14 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/run.py --quick $(BENCH_ARGS)
+
+# The chaos suite (bench/chaos.py): every misbehaving device and controller fault, then 1000 devices with
+# 20% faulty; results in bench/results/<date>-chaos.{md,json}. The report-directory cases mount tmpfs (root).
+# CHAOS_ARGS: e.g. --cases drip-body,ara-hung --fleet-devices 0
+CHAOS_ARGS ?=
+
+chaos: $(STAMP)
+	$(PY) bench/chaos.py $(CHAOS_ARGS)
 
 clean: ara-stop
 	-$(PY) -m lab stop
