@@ -79,8 +79,8 @@ options:
   deadline:
     description:
       - Seconds the whole read of the device may take, discovery, every request, retries and their waits
-        included. When it runs out, the reads still going are cut and named in the result
-        ("deadline of 60 s reached while reading the reply to ...: N bytes received").
+        included. When it runs out, the reads still going are cut, and the result names each one and the bytes
+        it had received.
       - Defaults to the inventory variable C(restconf_deadline).
     type: float
     default: 60.0

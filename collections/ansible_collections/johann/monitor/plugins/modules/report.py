@@ -15,8 +15,26 @@ description:
   - Pages open from C(file://), from an AWX artifact or behind any web server; they fetch nothing
     from the network, and their Content-Security-Policy allows only the report's own script.
   - Rendered with Jinja2, autoescape on and undefined variables as errors; device-provided strings
-    are shown as text, never run. Every file is written to a temporary file and renamed into place,
-    so an interrupted run never leaves half a page; pages of devices no longer in the report are removed.
+    are shown as text, never run.
+  - Every host is in the report whatever its C(device_info) result is - a failed task (bad parameters for
+    that host), a task stopped by Ansible's task C(timeout), an unreachable or skipped host, no result at
+    all, or a result of an unexpected shape (another task registered under O(result_var), a section of the
+    wrong type). Each record is completed to the shape the pages read, keeping what is usable, and the
+    host's status and message say the cause (status C(error), or C(unreachable) and C(missing) for Ansible's
+    unreachable and skipped results). Hosts stopped by the task timeout are listed in RV(timed_out).
+  - A device page that fails to render (a template or record problem) is replaced by a plain page naming
+    the problem, and the device is shown as an error in the index; a device whose data break the index,
+    statistics or licensing page is shown there as an error row. Both are listed in RV(page_errors). A
+    template that fails whatever the devices fails the task.
+  - The whole report is written into a staging directory inside O(output_dir) (C(.johann-staging-<host>-<pid>)),
+    then put in place file by file with renames - device pages first, C(index.html) last - in a short phase
+    where SIGINT and SIGTERM wait. A run stopped before that (Ctrl-C, SIGTERM, a full disk, a directory that
+    cannot be written) leaves the previous report as it was and removes the staging directory; one left by a
+    process killed outright (SIGKILL) is removed by the next report. Pages of devices no longer in the report
+    are removed after.
+  - "A report directory that cannot be written fails the task with one message naming the directory and the
+    reason, for example C(cannot write the report to /srv/www/network: No space left on device (the previous
+    report there is unchanged))."
   - Runs on the controller as an action plugin; use it once per run (C(run_once) and C(delegate_to=localhost)).
 author: johann.monitor contributors (!UNKNOWN)
 options:
@@ -126,7 +144,7 @@ devices:
   type: int
   sample: 27
 statuses:
-  description: Devices per status (ok, degraded, auth_failed, unreachable, error, missing).
+  description: Devices per status (ok, degraded, auth_failed, unreachable, error, missing), every host of the report.
   returned: success
   type: dict
   sample: {"ok": 22, "degraded": 1, "auth_failed": 1, "unreachable": 2, "error": 1, "missing": 0}
@@ -137,10 +155,23 @@ alerting:
   sample: {"c9300-hot": [{"kind": "cpu", "level": "critical", "subject": null,
                           "message": "CPU 95% over 5 minutes (threshold 95%)"}]}
 not_ok:
-  description: Every device whose status is not ok, with its cause.
+  description: Every device whose status is not ok, with its cause (failed, timed-out, missing device_info tasks too).
   returned: success
   type: dict
   sample: {"c9300-badpass": "auth_failed: authentication failed: 401 access-denied on /.well-known/host-meta"}
+timed_out:
+  description: Hosts whose C(device_info) task was stopped by Ansible's task C(timeout) (their pages say so).
+  returned: success
+  type: list
+  elements: str
+  sample: ["c9300-07"]
+page_errors:
+  description:
+    - Devices the report could not show as their templates wanted, with the problem. A device page that failed
+      was replaced by a plain page; a device that broke the index, statistics or licensing page is an error row there.
+  returned: success
+  type: dict
+  sample: {"c9300-07": "UndefinedError: 'dict object' has no attribute 'serial'"}
 stale_pages_removed:
   description: Pages of devices that were no longer in the report and were removed.
   returned: success
@@ -174,7 +205,8 @@ msg:
   description: What went wrong.
   returned: failure
   type: str
-  sample: "johann.monitor.report: cannot read stored records from reports/out/fleet.json: ..."
+  sample: "johann.monitor.report: cannot write the report to /srv/www/network: No space left on device (the previous
+    report there is unchanged)"
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402

@@ -49,10 +49,21 @@ def describe(client: Any) -> str:
     return f"ARA at {getattr(client, 'endpoint', '?')}"
 
 
+def _summarised(record: dict) -> dict[str, Any] | None:
+    try:
+        return summarise(record)
+    except Exception:   # noqa: BLE001 - a record that cannot be summarised has no trend, the others do
+        return None
+
+
 def run_summary(records: dict[str, dict | None], generated_at: str) -> dict[str, Any]:
-    """What one run attaches to ARA: every answered-or-not device, compact."""
+    """What one run attaches to ARA: every device device_info gave a record for (answered or not), compact.
+
+    A host without a record (no result, or its task skipped: status missing) is left out, as before."""
+    summaries = {host: _summarised(rec) for host, rec in sorted(records.items())
+                 if rec is not None and rec.get("status") != "missing"}
     return {"schema": SUMMARY_SCHEMA, "generated_at": generated_at,
-            "devices": {host: summarise(rec) for host, rec in sorted(records.items()) if rec is not None}}
+            "devices": {host: summary for host, summary in summaries.items() if summary is not None}}
 
 
 def split_summary(summary: dict[str, Any], part_bytes: int = PART_BYTES) -> list[str]:
@@ -142,7 +153,8 @@ def fleet_history(runs: list[dict[str, Any]], hosts: set[str] | None = None) -> 
     """
     out = []
     for run in runs:
-        statuses = [s.get("status") for host, s in run["devices"].items() if hosts is None or host in hosts]
+        statuses = [s.get("status") if isinstance(s, dict) else None for host, s in run["devices"].items()
+                    if hosts is None or host in hosts]
         if not statuses:
             continue
         answered = sum(1 for s in statuses if s in ANSWERED)
@@ -176,5 +188,8 @@ def attach(devices: list[dict[str, Any]], past: list[dict[str, Any]], current: d
     """Add ``trend`` to each device view; return the fleet's availability per run (this run last)."""
     runs = [*past, {"time": current["generated_at"], "devices": current["devices"], "current": True}]
     for d in devices:
-        d["trend"] = device_trend(d["host"], runs) if d["host"] in current["devices"] else None
+        try:
+            d["trend"] = device_trend(d["host"], runs) if d["host"] in current["devices"] else None
+        except Exception:   # noqa: BLE001 - a past summary of an odd shape: no trend for this device only
+            d["trend"] = None
     return fleet_history(runs, set(current["devices"]))

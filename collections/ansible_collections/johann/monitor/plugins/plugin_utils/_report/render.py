@@ -1,80 +1,157 @@
 # Copyright: johann.monitor contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The whole report: records in, pages and exports out, a summary back."""
+"""The whole report: records in, pages and exports out, a summary back.
+
+One device never costs the others their report: its record is completed to the shape the
+pages read (records.complete), a device page that fails to render is replaced by a plain
+page naming the problem, and a device whose data breaks a fleet page (index, statistics,
+licensing) is shown there as an error row. The report is staged and put in place at once
+(staging.py): a run stopped half way leaves the previous report whole.
+"""
 from __future__ import annotations
 
 import json
 import os
+import select
+import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import view, writer
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.staging import (
+    ReportWriteError,
+    Staging,
+    interruptible,
+)
 
 FLEET_SCHEMA = 1
 PARALLEL_FROM = 100   # device pages: below this, forking costs more than it saves
-
-
 PAGES_DEADLINE = 900.0   # seconds for all device pages; a writer still running then is killed
+FLEET_PAGES = ("stats.html", "licensing.html", "index.html")   # in this order: the index last
 
 
-def _write_pages(devices: list[dict], pages_dir: Path, template, common: dict) -> None:
+def _problem(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _write_pages(devices: list[dict], stage: Staging, template, common: dict) -> dict[str, str]:
+    """Each device's page; one that fails to render gets a plain page naming the problem instead."""
+    failed = {}
     for d in devices:
-        writer.write_atomic(pages_dir / d["page"], template.render(d=d, root="../", **common))
+        try:
+            html = template.render(d=d, root="../", **common)
+        except Exception as exc:   # noqa: BLE001 - any template or record problem: this page only
+            failed[d["host"]] = _problem(exc)
+            html = writer.error_page(d, failed[d["host"]], common["title"])
+        stage.write(f"devices/{d['page']}", html)
+    return failed
 
 
-def _child(devices: list[dict], pages_dir: Path, template, common: dict, report_fd: int) -> None:
-    """A forked page writer: write its share, report a failure on the pipe, and leave with os._exit.
+def _child(devices: list[dict], stage: Staging, template, common: dict, report_fd: int) -> None:
+    """A forked page writer: write its share, send what failed on the pipe, and leave with os._exit.
 
     os._exit skips the atexit handlers and finalizers the child inherited from Ansible's worker
     (a multiprocessing.Pool here hung after the last page in 2 of 2 runs inside ansible-playbook).
+    Signals are back to their defaults: the parent stops its writers with SIGKILL when it is stopped.
     """
     code = 0
     try:
-        _write_pages(devices, pages_dir, template, common)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_DFL)
+        report = {"failed": _write_pages(devices, stage, template, common)}
     except BaseException as exc:   # noqa: BLE001 - anything, reported to the parent
-        os.write(report_fd, f"{type(exc).__name__}: {exc}"[:2000].encode("utf-8", "replace"))
+        report = {"error": str(exc) if isinstance(exc, ReportWriteError) else _problem(exc),
+                  "unwritable": isinstance(exc, ReportWriteError)}
         code = 1
+    try:
+        data = json.dumps(report).encode()
+        while data:
+            data = data[os.write(report_fd, data):]
     finally:
         os._exit(code)
 
 
-def write_device_pages(devices: list[dict], pages_dir: Path, template, common: dict) -> None:
-    """One page per device, on up to 4 cores for a large fleet (forked writers share the parsed templates)."""
+def _read_reports(children: dict[int, int], deadline: float) -> tuple[dict[int, bytes], set[int]]:
+    """Everything the writers send, read as it comes (a pipe holds 64 kB: a writer must never block on it).
+
+    Also returns the pipes still open at the deadline: their writers are still running."""
+    data = {fd: b"" for fd in children.values()}
+    open_fds = set(data)
+    while open_fds and time.monotonic() < deadline:
+        ready = select.select(list(open_fds), [], [], min(1.0, max(0.0, deadline - time.monotonic())))[0]
+        for fd in ready:
+            chunk = os.read(fd, 65536)
+            data[fd] += chunk
+            if not chunk:
+                open_fds.discard(fd)
+    return data, open_fds
+
+
+def _stop(children: dict[int, int]) -> None:
+    """Writers still running are killed and reaped; their pipes closed."""
+    for pid, fd in children.items():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def _outcome(status: int, data: bytes) -> dict[str, Any]:
+    try:
+        report = json.loads(data.decode("utf-8", "replace")) if data else {}
+    except ValueError:
+        report = {}
+    if not report:
+        code = os.waitstatus_to_exitcode(status)
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
+        report = {"error": f"a page writer {how} before it reported"}
+    return report
+
+
+def write_device_pages(devices: list[dict], stage: Staging, template, common: dict) -> dict[str, str]:
+    """One page per device, on up to 4 cores for a large fleet (forked writers share the parsed templates).
+
+    Returns the pages that could not be rendered, by host, with the problem."""
     workers = min(4, os.cpu_count() or 1)
     if len(devices) < PARALLEL_FROM or workers < 2 or not hasattr(os, "fork"):
-        _write_pages(devices, pages_dir, template, common)
-        return
-    children: dict[int, int] = {}   # pid -> read end of its error pipe
-    for share in range(workers):
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_fd)
-            _child(devices[share::workers], pages_dir, template, common, write_fd)
-        os.close(write_fd)
-        children[pid] = read_fd
-    failures, deadline = [], time.monotonic() + PAGES_DEADLINE
-    while children:
-        for pid, read_fd in list(children.items()):
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if not done and time.monotonic() < deadline:
-                continue
-            if not done:
-                os.kill(pid, 9)
-                os.waitpid(pid, 0)
-                failures.append(f"a page writer was still running after {PAGES_DEADLINE:g} s and was stopped")
-            elif os.waitstatus_to_exitcode(status) != 0:
-                message = os.read(read_fd, 4000).decode("utf-8", "replace")
-                failures.append(message or f"a page writer exited with {os.waitstatus_to_exitcode(status)}")
-            os.close(read_fd)
-            del children[pid]
-        if children:
-            time.sleep(0.02)
-    if failures:
-        raise OSError(f"writing device pages failed: {failures[0]}")
+        return _write_pages(devices, stage, template, common)
+    children: dict[int, int] = {}   # pid -> read end of its report pipe
+    try:
+        for share in range(workers):
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read_fd)
+                _child(devices[share::workers], stage, template, common, write_fd)
+            os.close(write_fd)
+            children[pid] = read_fd
+        data, running = _read_reports(children, time.monotonic() + PAGES_DEADLINE)
+        reports = [{"error": f"a page writer was still running after {PAGES_DEADLINE:g} s and was stopped"}
+                   for fd in running]
+        for pid, fd in list(children.items()):
+            if fd not in running:   # it closed its pipe: it has finished
+                reports.append(_outcome(os.waitpid(pid, 0)[1], data[fd]))
+                os.close(children.pop(pid))
+    finally:
+        _stop(children)
+    return _merge(reports)
+
+
+def _merge(reports: list[dict[str, Any]]) -> dict[str, str]:
+    for report in reports:
+        if report.get("unwritable"):
+            raise ReportWriteError(report["error"])
+    errors = [r["error"] for r in reports if r.get("error")]
+    if errors:
+        raise RuntimeError(f"writing device pages failed: {errors[0]}")
+    return {host: problem for r in reports for host, problem in r.get("failed", {}).items()}
 
 
 def load_fleet_json(path: Path) -> dict[str, Any]:
@@ -88,62 +165,132 @@ def load_fleet_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _breakers(render: Callable[[list[dict]], str], devices: list[dict], failing: bool = False) -> dict[int, str]:
+    """The devices whose data make ``render`` fail (index -> problem), by bisection: a few renders per device."""
+    if len(devices) == 1:
+        try:
+            render(devices)
+        except Exception as exc:   # noqa: BLE001 - which device, and why, is what we look for
+            return {id(devices[0]): _problem(exc)}
+        return {}
+    if not failing:
+        try:
+            render(devices)
+            return {}
+        except Exception:   # noqa: BLE001, S110 - bisect below
+            pass
+    middle = len(devices) // 2
+    return _breakers(render, devices[:middle]) | _breakers(render, devices[middle:])
+
+
+def fleet_page(template, devices: list[dict], context: Callable[[list[dict]], dict], page: str,
+               thresholds: dict) -> tuple[str, dict[str, str]]:
+    """A page over the whole fleet; a device whose data break it is shown as an error row instead.
+
+    A page that fails without any device, or with every one of two or more, is a template
+    problem: that fails the report (the message names it) and the previous report stays.
+    """
+    def render(subset: list[dict]) -> str:
+        return template.render(devices=subset, root="", **context(subset))
+
+    try:
+        return render(devices), {}
+    except Exception as first:   # noqa: BLE001 - find out whether one device's data is the cause
+        try:
+            render([])
+        except Exception:   # noqa: BLE001 - the template itself
+            raise first from None
+        broken = _breakers(render, devices, failing=True) if devices else {}
+        if not broken or (len(broken) == len(devices) > 1):
+            raise first from None
+    failed = {}
+    for number, d in enumerate(devices):
+        if id(d) in broken:
+            failed[d["host"]] = f"the report could not show this device on {page} ({broken[id(d)]})"
+            devices[number] = view.error_view(d["host"], failed[d["host"]], thresholds)
+    return render(devices), failed
+
+
+def _failed_pages(devices: list[dict], failed: dict[str, str]) -> None:
+    """The index and the summary show the device whose page could not be rendered as an error, and why."""
+    for d in devices:
+        if d["host"] in failed:
+            said = f"; device_info's status: {d['status']}" + (f" ({d['message']})" if d["message"] else "")
+            d.update(status="error", status_label=view.STATUS_LABELS["error"],
+                     message=f"the report could not render this device's page ({failed[d['host']]}){said}")
+
+
 def render_report(records: dict[str, dict | None], output_dir: Path, template_dirs: list[Path],
                   thresholds: dict, title: str, generated_at: str,
-                  history: dict[str, Any] | None = None) -> dict[str, Any]:
+                  history: dict[str, Any] | None = None, completed: bool = False) -> dict[str, Any]:
     """Write index, device pages, statistics, licensing and exports; return counts and paths.
 
+    ``records``: host -> device record (any shape: completed here, unless ``completed`` says the
+    caller did it with records.complete or records.from_result) or None (no result).
     ``history``: ``{"enabled": bool, "reason": str | None, "source": str | None,
     "past": [run summaries, oldest first]}``; off when None.
     """
     started = time.monotonic()
     history = history or {"enabled": False, "reason": "history was not asked for", "source": None, "past": []}
-    devices = sorted((view.device_view(host, rec, thresholds) for host, rec in records.items()),
+    if not completed:
+        records = {host: None if rec is None else recs.complete(rec, host) for host, rec in records.items()}
+    devices = sorted((view.safe_device_view(host, rec, thresholds) for host, rec in records.items()),
                      key=lambda d: d["host"])
-    fleet = view.fleet_view(devices)
     current = hist.run_summary(records, generated_at)
-    fleet["history"] = {"enabled": bool(history["enabled"]), "reason": history.get("reason"),
-                        "source": history.get("source"), "past_runs": len(history.get("past") or []), "runs": []}
+    shown = {"enabled": bool(history["enabled"]), "reason": history.get("reason"), "source": history.get("source"),
+             "past_runs": len(history.get("past") or []), "runs": []}
     if history["enabled"]:
-        fleet["history"]["runs"] = hist.attach(devices, history.get("past") or [], current)
+        shown["runs"] = hist.attach(devices, history.get("past") or [], current)
     else:
         for d in devices:
             d["trend"] = None
     env = writer.environment(template_dirs)
     script, script_hash = writer.script_and_hash(env)
-    common = {"title": title, "generated_at": generated_at, "fleet": fleet, "script": script,
-              "script_hash": script_hash}
-    pages_dir = output_dir / "devices"
-    pages_dir.mkdir(parents=True, exist_ok=True)
-    write_device_pages(devices, pages_dir, env.get_template("device.html"), common)
-    stale = writer.remove_stale_pages(pages_dir, {d["page"] for d in devices})
-    for name in ("stats.html", "licensing.html"):
-        writer.write_atomic(output_dir / name, env.get_template(name).render(devices=devices, root="", **common))
-    writer.write_atomic(output_dir / "devices.csv", writer.devices_csv(devices))
-    writer.write_atomic(output_dir / "interfaces.csv", writer.interfaces_csv(devices))
-    writer.write_atomic(output_dir / "fleet.json", json.dumps(
+    base = {"title": title, "generated_at": generated_at, "script": script, "script_hash": script_hash}
+
+    def context(subset: list[dict]) -> dict:
+        return dict(base, fleet=dict(view.fleet_view(subset), history=shown))
+
+    with interruptible(), Staging(output_dir) as stage:
+        failed = write_device_pages(devices, stage, env.get_template("device.html"), context(devices))
+        _failed_pages(devices, failed)
+        for name in FLEET_PAGES:
+            html, broken = fleet_page(env.get_template(name), devices, context, name, thresholds)
+            failed.update(broken)
+            stage.write(name, html)
+        parts = exports(stage, devices, title, generated_at, thresholds, current)
+        stale = stage.commit()
+    return _summary(devices, output_dir, shown, history, failed, stale, started, parts)
+
+
+def exports(stage: Staging, devices: list[dict], title: str, generated_at: str, thresholds: dict,
+            current: dict) -> list[str]:
+    """The CSV and JSON files: what spreadsheets, the next re-render and ARA read; the summary's parts."""
+    stage.write("devices.csv", writer.devices_csv(devices))
+    stage.write("interfaces.csv", writer.interfaces_csv(devices))
+    stage.write("fleet.json", json.dumps(
         {"schema": FLEET_SCHEMA, "title": title, "generated_at": generated_at, "thresholds": thresholds,
-         "devices": {d["host"]: d["record"] for d in devices}}, separators=(",", ":"), ensure_ascii=False))
-    summary_path = output_dir / "summary.json"
-    writer.write_atomic(summary_path, json.dumps(current, separators=(",", ":"), ensure_ascii=False))
-    parts_dir = output_dir / "summary-parts"   # what ARA gets: records under its request size limit
-    parts_dir.mkdir(exist_ok=True)
+         "devices": {d["host"]: d["record"] for d in devices}}, separators=(",", ":"), ensure_ascii=False,
+        default=writer.jsonable))
+    stage.write("summary.json", json.dumps(current, separators=(",", ":"), ensure_ascii=False, default=writer.jsonable))
     parts = []
-    for number, text in enumerate(hist.split_summary(current), start=1):
-        parts.append(parts_dir / f"part-{number}.json")
-        writer.write_atomic(parts[-1], text)
-    writer.remove_stale_pages(parts_dir, {p.name for p in parts}, pattern="part-*.json")
-    index = output_dir / "index.html"
-    writer.write_atomic(index, env.get_template("index.html").render(devices=devices, root="", **common))
+    for number, text in enumerate(hist.split_summary(current), start=1):   # what ARA gets: under its size limit
+        parts.append(f"summary-parts/part-{number}.json")
+        stage.write(parts[-1], text)
+    return parts
+
+
+def _summary(devices: list[dict], output_dir: Path, shown: dict, history: dict, failed: dict[str, str],
+             stale: int, started: float, parts: list[str]) -> dict[str, Any]:
     statuses = Counter(d["status"] for d in devices)
     return {
-        "path": str(index), "output_dir": str(output_dir), "devices": len(devices),
+        "path": str(output_dir / "index.html"), "output_dir": str(output_dir), "devices": len(devices),
         "statuses": {s: statuses.get(s, 0) for s in (*view.STATUSES, "missing")},
         "alerting": {d["host"]: d["alerts"] for d in devices if d["alerts"]},
         "not_ok": {d["host"]: f"{d['status']}: {d['message']}" for d in devices if d["status"] != "ok"},
-        "stale_pages_removed": stale, "render_seconds": round(time.monotonic() - started, 3),
-        "summary_path": str(summary_path), "summary_parts": [str(p) for p in parts],
-        "history": dict({k: fleet["history"][k] for k in ("enabled", "reason", "source", "past_runs")},
+        "page_errors": failed, "stale_pages_removed": stale, "render_seconds": round(time.monotonic() - started, 3),
+        "summary_path": str(output_dir / "summary.json"), "summary_parts": [str(output_dir / p) for p in parts],
+        "history": dict({k: shown[k] for k in ("enabled", "reason", "source", "past_runs")},
                         recording=bool(history.get("recording"))),
         "changes": {d["host"]: [c["text"] for c in d["trend"]["changes"]] for d in devices
                     if d.get("trend") and d["trend"]["changes"]},

@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import evaluate
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.records import blank
 
 STATUSES = ("ok", "degraded", "auth_failed", "unreachable", "error")
 STATUS_LABELS = {"ok": "OK", "degraded": "Degraded", "auth_failed": "Auth failed", "unreachable": "Unreachable",
@@ -97,6 +98,20 @@ def device_view(host: str, record: dict | None, thresholds: dict) -> dict[str, A
         "polled_at": utc(record.get("polled_at")), "duration": record.get("duration"),
         "iox": _get(record, "config", "iox"),
     }
+
+
+def safe_device_view(host: str, record: dict | None, thresholds: dict) -> dict[str, Any]:
+    """``device_view``, or an error view naming the problem when this record cannot be read (never raises)."""
+    try:
+        return device_view(host, record, thresholds)
+    except Exception as exc:   # noqa: BLE001 - one record never costs the others their report
+        return error_view(host, f"the report could not read this device's record ({type(exc).__name__}: "
+                                f"{str(exc)[:300]})", thresholds)
+
+
+def error_view(host: str, message: str, thresholds: dict) -> dict[str, Any]:
+    """A device shown as an error with this message and nothing read: what any page can show."""
+    return dict(device_view(host, blank(host, "error", message), thresholds), trend=None)
 
 
 def fleet_view(devices: list[dict]) -> dict[str, Any]:

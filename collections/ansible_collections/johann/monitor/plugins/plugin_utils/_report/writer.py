@@ -1,21 +1,19 @@
 # Copyright: johann.monitor contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Render the report with Jinja2 and write it atomically.
+"""Render the report with Jinja2; the CSV exports; the plain page of a device that could not be rendered.
 
 Autoescape is on and undefined variables are errors: device strings are
-hostile input, and a template mistake must fail the run, not print blanks.
-Every file is written to a temporary name in its directory and renamed into
-place, so a crash never leaves half a page; the index is written last.
+hostile input, and a template mistake must fail the page, not print blanks.
+Files are written through staging.py (the whole report staged, then put in place).
 """
 from __future__ import annotations
 
 import base64
 import csv
 import hashlib
+import html
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +102,8 @@ def environment(template_dirs: list[Path]) -> Environment:
         bps=lambda v: _human(v, ("bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"), 1000),
         pretty_json=lambda v: json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False),
         per_s=_per_second, decimal=_decimal, change_labels=change_labels)
+    # a record of an unexpected shape may hold what JSON has no type for: its raw record is still shown
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": jsonable}
     env.globals.update(pie=charts.pie, bars=charts.bars, gauge=charts.gauge, sparkline=charts.sparkline,
                        availability_bars=charts.availability_bars, duration=view.duration,
                        interface_class=view.interface_class, blank=Blank())
@@ -117,17 +117,22 @@ def script_and_hash(env: Environment) -> tuple[Markup, str]:
     return Markup(source), f"sha256-{digest}"  # noqa: S704 - our own static file, never device data
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def error_page(d: dict, problem: str, title: str) -> str:
+    """A device's page when its template failed on it: plain HTML, every value escaped, no template involved."""
+    def e(value: Any) -> str:
+        return html.escape(str(value), quote=True)
+    said = f"{d.get('status')}" + (f": {d['message']}" if d.get("message") else "")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">'
+            f'<title>{e(d["host"])} · {e(title)}</title></head>\n<body><p><a href="../index.html">← Fleet</a></p>'
+            f'<h1>{e(d["host"])}</h1>\n<p class="message error"><strong>This page could not be rendered:</strong> '
+            f'{e(problem)}</p>\n<p>device_info: {e(said)}</p>\n'
+            f'<p>The device\'s record is in <a href="../fleet.json">fleet.json</a>.</p></body></html>\n')
+
+
+def jsonable(value: Any) -> Any:
+    """What json.dumps writes for a value JSON has no type for (a record of an unexpected shape)."""
+    return sorted(value, key=str) if isinstance(value, (set, frozenset)) else str(value)
 
 
 def _cell(value: Any) -> str:
@@ -154,11 +159,21 @@ INTERFACE_COLUMNS = ["host", "name", "description", "admin_status", "oper_status
                      "delta_seconds", "delta_in_bps", "delta_out_bps", "delta_in_errors_per_s", "delta_note"]
 
 
+def _device_row(d: dict) -> list[Any]:
+    return [d["host"], d["status"], d["message"], d.get("hostname"), d.get("address"), d.get("platform"),
+            d.get("model"), d.get("version"), d.get("serial"), d.get("uptime"), d.get("cpu"), d.get("memory"),
+            d["interfaces"]["up"], d["interfaces"]["down"], d["interfaces"]["admin_down"],
+            "; ".join(str(a["message"]) for a in d["alerts"]), d.get("polled_at")]
+
+
 def devices_csv(devices: list[dict]) -> str:
-    rows = [[d["host"], d["status"], d["message"], d.get("hostname"), d.get("address"), d.get("platform"),
-             d.get("model"), d.get("version"), d.get("serial"), d.get("uptime"), d.get("cpu"), d.get("memory"),
-             d["interfaces"]["up"], d["interfaces"]["down"], d["interfaces"]["admin_down"],
-             "; ".join(a["message"] for a in d["alerts"]), d.get("polled_at")] for d in devices]
+    rows = []
+    for d in devices:
+        try:
+            rows.append(_device_row(d))
+        except Exception as exc:   # noqa: BLE001 - one device's data never costs the others their rows
+            rows.append([d.get("host"), "error", f"this device's row could not be written ({type(exc).__name__}: "
+                                                 f"{exc})"] + [None] * (len(DEVICE_COLUMNS) - 3))
     return _csv(DEVICE_COLUMNS, rows)
 
 
@@ -167,30 +182,30 @@ def _round(value: float | None, digits: int = 1) -> float | None:
 
 
 def interfaces_csv(devices: list[dict]) -> str:
+    """Every interface of every device; a device whose interfaces cannot be written is left out (its status says)."""
     rows = []
     for d in devices:
-        between = (d.get("trend") or {}).get("rates") or {}
-        for i in (d["record"] or {}).get("interfaces") or []:
-            c, rates = i.get("counters") or {}, i.get("rates") or {}
-            delta = (between.get("interfaces") or {}).get(i["name"]) or {}
-            rows.append([d["host"], i["name"], i.get("description"), i.get("admin_status"), i.get("oper_status"),
-                         i.get("speed"), i.get("duplex"), i.get("mtu"), i.get("mac"),
-                         " ".join(f"{a['address']}/{a['prefix_length']}" for a in i.get("ipv4") or []),
-                         " ".join(i.get("ipv6") or []), i.get("last_change"), c.get("in_octets"), c.get("out_octets"),
-                         c.get("in_errors"), c.get("in_crc_errors"), c.get("in_discards"), c.get("out_errors"),
-                         c.get("out_discards"), i.get("flaps"), rates.get("in_bps"), rates.get("out_bps"),
-                         between.get("seconds") if delta else None, _round(delta.get("in_bps")),
-                         _round(delta.get("out_bps")), _round(delta.get("errors_per_s"), 4),
-                         "; ".join([*(delta.get("reasons") or []),
-                                    *(["rebooted: counted from boot"] if delta and between.get("rebooted") else [])])])
+        try:
+            rows += _interface_rows(d)
+        except Exception:   # noqa: BLE001, S112 - one device's data never costs the others their rows
+            continue
     return _csv(INTERFACE_COLUMNS, rows)
 
 
-def remove_stale_pages(directory: Path, keep: set[str], pattern: str = "*.html") -> int:
-    """Pages of devices that are no longer in the report: removed so no link dangles and no stale page lingers."""
-    removed = 0
-    for page in directory.glob(pattern):
-        if page.name not in keep:
-            page.unlink()
-            removed += 1
-    return removed
+def _interface_rows(d: dict) -> list[list[Any]]:
+    rows = []
+    between = (d.get("trend") or {}).get("rates") or {}
+    for i in (d["record"] or {}).get("interfaces") or []:
+        c, rates = i.get("counters") or {}, i.get("rates") or {}
+        delta = (between.get("interfaces") or {}).get(i["name"]) or {}
+        rows.append([d["host"], i["name"], i.get("description"), i.get("admin_status"), i.get("oper_status"),
+                     i.get("speed"), i.get("duplex"), i.get("mtu"), i.get("mac"),
+                     " ".join(f"{a['address']}/{a['prefix_length']}" for a in i.get("ipv4") or []),
+                     " ".join(i.get("ipv6") or []), i.get("last_change"), c.get("in_octets"), c.get("out_octets"),
+                     c.get("in_errors"), c.get("in_crc_errors"), c.get("in_discards"), c.get("out_errors"),
+                     c.get("out_discards"), i.get("flaps"), rates.get("in_bps"), rates.get("out_bps"),
+                     between.get("seconds") if delta else None, _round(delta.get("in_bps")),
+                     _round(delta.get("out_bps")), _round(delta.get("errors_per_s"), 4),
+                     "; ".join([*(delta.get("reasons") or []),
+                                *(["rebooted: counted from boot"] if delta and between.get("rebooted") else [])])])
+    return rows

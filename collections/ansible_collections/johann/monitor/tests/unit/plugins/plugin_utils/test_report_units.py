@@ -1,8 +1,7 @@
-"""The report's pure parts: page names, durations, charts, CSV safety, atomic writes."""
+"""The report's pure parts: page names, durations, charts, CSV safety (staging: test_report_staging.py)."""
 from __future__ import annotations
 
 import math
-import os
 
 import pytest
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
@@ -67,26 +66,6 @@ def test_bars_scale_to_the_largest_and_gauges_level():
 def test_csv_cells_never_start_a_formula():
     text = writer._csv(["a", "b"], [["=HYPERLINK(\"http://x\")", "+1"], ["@SUM(A1)", "-2"], ["fine", None]])
     assert text.splitlines() == ["a,b", "\"'=HYPERLINK(\"\"http://x\"\")\",'+1", "'@SUM(A1),'-2", "fine,"]
-
-
-def test_write_atomic_leaves_nothing_behind_on_failure(tmp_path, monkeypatch):
-    target = tmp_path / "page.html"
-    target.write_text("old")
-
-    def fail(*_args):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError, match="disk full"):
-        writer.write_atomic(target, "new")
-    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["page.html"]
-
-
-def test_stale_pages_are_removed(tmp_path):
-    for name in ("a.html", "b.html", "notes.txt"):
-        (tmp_path / name).write_text("x")
-    assert writer.remove_stale_pages(tmp_path, {"a.html"}) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "notes.txt"]
 
 
 @pytest.mark.parametrize("value,bytes_text,bps_text", [(None, "—", "—"), (999, "999 B", "999 bit/s"),

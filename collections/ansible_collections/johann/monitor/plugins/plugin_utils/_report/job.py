@@ -1,0 +1,102 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One report from a play: its settings, its records and its rendering.
+
+Shared by the report action (the ``Write the report`` task) and the report_guard callback,
+which writes the report from the same play's results when the run stops before that task.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import ThresholdError, merge_thresholds
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import load_fleet_json, render_report
+
+COLLECTION_TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "report"
+
+
+def project_root(playbook_dir: Path) -> Path:
+    """The nearest directory above the playbook that holds reports/templates (the project layout)."""
+    for candidate in (playbook_dir, *playbook_dir.parents):
+        if (candidate / "reports" / "templates" / "base.html").is_file():
+            return candidate
+    return playbook_dir.parent
+
+
+def template_dirs(templates_dir: str | None, project: Path) -> list[Path]:
+    """The user's templates first (they may override only some pages), then the project's
+    reports/templates, then the defaults shipped in the collection (templates/report).
+
+    In this project reports/templates is a symlink to the collection's copy (one directory,
+    listed once); an installed collection used from any other project renders with its own."""
+    dirs = []
+    if templates_dir:
+        user = Path(templates_dir)
+        if not user.is_dir():
+            raise ValueError(f"templates_dir {user} is not a directory")
+        dirs.append(user)
+    for candidate in (project / "reports" / "templates", COLLECTION_TEMPLATES):
+        if (candidate / "base.html").is_file() and candidate.resolve() not in [d.resolve() for d in dirs]:
+            dirs.append(candidate)
+    if not any((d / "base.html").is_file() for d in dirs):
+        raise ValueError("no report templates found: give templates_dir (a directory with base.html, "
+                         "index.html, device.html, stats.html and licensing.html)")
+    return dirs
+
+
+class ReportJob:
+    """The report of one play, from the validated options of the report task and the play's variables.
+
+    ``template`` turns a raw variable value into its value (Ansible's templar); ``title_given``
+    tells whether the task set ``title`` itself (else a re-render keeps the stored title).
+    """
+
+    def __init__(self, params: dict, task_vars: dict, template: Callable[[Any], Any], title_given: bool) -> None:
+        self.params, self.task_vars, self.template, self.title_given = params, task_vars, template, title_given
+        self.project = project_root(Path(task_vars.get("playbook_dir") or ".").resolve())
+
+    def var(self, name: str) -> Any:
+        value = self.task_vars.get(name)
+        return self.template(value) if value is not None else None
+
+    def hosts(self) -> list[str]:
+        return list(self.params.get("hosts") or self.var("ansible_play_hosts_all") or [])
+
+    def results(self) -> dict[str, Any]:
+        """Each host's registered device_info result (None: the host has none)."""
+        hostvars = self.task_vars["hostvars"]
+        name = self.params["result_var"]
+        return {host: hostvars.raw_get(host).get(name) if host in hostvars else None for host in self.hosts()}
+
+    def output_dir(self) -> Path:
+        # absolute: the paths in the result are used by later tasks, whose relative paths mean other things
+        return Path(self.params.get("output_dir") or self.var("johann_report_dir")
+                    or self.project / "reports" / "out").absolute()
+
+    def run(self, history: dict, absent: dict[str, tuple[str, str]] | None = None) -> dict:
+        """Render from the registered results; ``absent``: hosts known to have none -> (status, why)."""
+        stored: dict = {}
+        if self.params.get("fleet_json"):
+            stored = load_fleet_json(Path(self.params["fleet_json"]))
+            records = {host: None if rec is None else recs.complete(rec, host) for host, rec in stored["devices"].items()}
+            timed_out = []
+        else:
+            results = self.results()
+            records = {host: recs.from_result(host, result) for host, result in results.items()}
+            records.update({host: recs.blank(host, *why) for host, why in (absent or {}).items()})
+            timed_out = sorted(host for host, result in results.items() if recs.timed_out(result))
+        overrides = self.params.get("thresholds") or self.var("johann_thresholds") or {}
+        try:
+            thresholds = merge_thresholds(overrides or stored.get("thresholds"))
+        except ThresholdError as exc:
+            raise ValueError(str(exc)) from None
+        title = self.params["title"] if self.title_given else stored.get("title", self.params["title"])
+        generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        summary = render_report(records, self.output_dir(), template_dirs(self.params.get("templates_dir"),
+                                                                          self.project),
+                                thresholds, title, generated, history=history, completed=True)
+        return dict(summary, timed_out=timed_out, changed=True)

@@ -1,0 +1,145 @@
+"""One device never costs the others their report: page errors, fleet pages, forked writers (render.py)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import render
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.job import COLLECTION_TEMPLATES
+from jinja2 import UndefinedError
+
+COLLECTIONS = str(Path(__file__).resolve().parents[7])
+
+
+def _records(count: int) -> dict[str, dict]:
+    return {f"r{n:03d}": {"host": f"r{n:03d}", "status": "ok", "message": None, "address": f"192.0.2.{n % 250}",
+                          "identity": {"hostname": f"r{n:03d}", "serial": f"SN{n:03d}"}} for n in range(count)}
+
+
+def _templates(tmp_path: Path, **pages: str) -> list[Path]:
+    own = tmp_path / "templates"
+    own.mkdir(exist_ok=True)
+    for name, text in pages.items():
+        (own / f"{name}.html").write_text(text)
+    return [own, COLLECTION_TEMPLATES]
+
+
+def _render(records: dict, out: Path, dirs: list[Path]) -> dict:
+    return render.render_report(records, out, dirs, DEFAULT_THRESHOLDS, "<t>", "2026-11-29T00:00:00Z")
+
+
+BREAKS_ON_R001 = ('{% extends "base.html" %}{% block main %}{% if d.host == "r001" %}{{ d.nope.deeper }}{% endif %}'
+                  '<h1>{{ d.host }}</h1>{% endblock %}')
+
+
+@pytest.mark.parametrize("count", [3, render.PARALLEL_FROM + 20])   # in process, and in forked writers
+def test_a_page_that_cannot_be_rendered_gets_a_plain_page_and_the_index_says_why(tmp_path, count):
+    out = tmp_path / "out"
+    summary = _render(_records(count), out, _templates(tmp_path, device=BREAKS_ON_R001))
+    problem = "UndefinedError: 'dict object' has no attribute 'nope'"
+    assert summary["page_errors"] == {"r001": problem}
+    assert summary["statuses"]["error"] == 1 and summary["statuses"]["ok"] == count - 1
+    assert summary["not_ok"]["r001"] == f"error: the report could not render this device's page ({problem}); " \
+                                        f"device_info's status: ok"
+    page = (out / "devices" / "r001.html").read_text()
+    assert "This page could not be rendered:</strong> UndefinedError: &#x27;dict object&#x27;" in page
+    assert "&lt;t&gt;" in page and "<t>" not in page   # escaped, like every value there
+    assert "<h1>r002</h1>" in (out / "devices" / "r002.html").read_text()
+    index = (out / "index.html").read_text()
+    assert "the report could not render this device&#39;s page" in index
+    assert len(list((out / "devices").glob("*.html"))) == count
+
+
+def test_a_device_whose_data_break_a_fleet_page_is_an_error_row_there(tmp_path):
+    index = ('{% extends "base.html" %}{% block main %}{% for d in devices %}<tr id="{{ d.host }}">'
+             '{% if d.serial == "SN002" %}{{ d.record.identity.nope }}{% endif %}{{ d.status }}: {{ d.message }}'
+             '</tr>{% endfor %}{% endblock %}')
+    out = tmp_path / "out"
+    summary = _render(_records(5), out, _templates(tmp_path, index=index))
+    problem = "the report could not show this device on index.html (UndefinedError: 'dict object' has no attribute " \
+              "'nope')"
+    assert summary["page_errors"] == {"r002": problem} and summary["not_ok"] == {"r002": f"error: {problem}"}
+    html = (out / "index.html").read_text()
+    assert '<tr id="r002">error: the report could not show this device on index.html' in html
+    assert '<tr id="r003">ok: None</tr>' in html
+    assert json.loads((out / "fleet.json").read_text())["devices"]["r002"]["status"] == "error"
+
+
+@pytest.mark.parametrize("index", [
+    '{% extends "base.html" %}{% block main %}{{ no_such_variable }}{% endblock %}',   # with or without devices
+    '{% extends "base.html" %}{% block main %}{% for d in devices %}{{ d.nope.x }}{% endfor %}{% endblock %}',
+])
+def test_a_broken_fleet_page_template_fails_the_report_and_keeps_the_previous_one(tmp_path, index):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("previous report")
+    with pytest.raises(UndefinedError):
+        _render(_records(3), out, _templates(tmp_path, index=index))
+    assert [p.name for p in out.iterdir()] == ["index.html"] and (out / "index.html").read_text() == "previous report"
+
+
+def test_records_of_any_shape_render(tmp_path):
+    records = {"list": [1, 2], "text": "garbage", "none": None, "odd": {"status": "ok", "interfaces": "x",
+                                                                        "identity": {"serial": {"a": 1}}},
+               "set": {"status": "ok", "message": None, "extra": {1, 2}}}
+    summary = _render(records, tmp_path / "out", [COLLECTION_TEMPLATES])
+    assert summary["page_errors"] == {} and summary["statuses"]["missing"] == 1
+    assert summary["not_ok"]["odd"].startswith("error: the device_info result for this host has an unexpected "
+                                               "shape: identity.serial is a mapping, not a scalar; interfaces is a "
+                                               "string, not a list")
+    stored = json.loads((tmp_path / "out" / "fleet.json").read_text())["devices"]
+    assert stored["set"]["extra"] == [1, 2] and stored["none"] is None
+
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
+    from ansible_collections.johann.monitor.plugins.plugin_utils._report import render
+    from ansible_collections.johann.monitor.plugins.plugin_utils._report.job import COLLECTION_TEMPLATES
+    records = {f"r{n:03d}": {"host": f"r{n:03d}", "status": "ok"} for n in range(int(sys.argv[2]))}
+    render.render_report(records, Path(sys.argv[1]), [Path(sys.argv[3]), COLLECTION_TEMPLATES], DEFAULT_THRESHOLDS,
+                         "t", "2026-11-29T00:00:00Z")
+""")
+
+
+def _session_processes(session: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:   # the process's session id
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_report_stopped_while_forked_writers_work_leaves_nothing_and_no_process(tmp_path, signum):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("previous report")
+    slow = _templates(tmp_path, device='{% extends "base.html" %}{% block main %}{% for i in range(300000) %}'
+                                       '{% endfor %}{% endblock %}')[0]
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(out), str(render.PARALLEL_FROM + 50), str(slow)],
+                            env=dict(os.environ, PYTHONPATH=COLLECTIONS), start_new_session=True,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".johann-staging-*/devices/*.html")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1][-2000:]
+        time.sleep(0.01)
+    assert len(_session_processes(proc.pid)) > 1   # the writers are at work
+    proc.send_signal(signum)
+    stderr = proc.communicate(timeout=60)[1]
+    assert proc.returncode == -signum, stderr[-2000:]   # the default handlers then ended it (KeyboardInterrupt: too)
+    assert [p.name for p in out.iterdir()] == ["index.html"] and (out / "index.html").read_text() == "previous report"
+    assert _session_processes(proc.pid) == []
