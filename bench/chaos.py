@@ -365,6 +365,18 @@ def _signal_case(lab: Lab, work: Path, name: str, needle: str, how: str, hosts: 
             or ["nothing"], "ok": ok}
 
 
+SLOW_DEVICE_PAGE = ('{% extends "base.html" %}{% block main %}{% for i in range(4000000) %}{% endfor %}'
+                    '<h1>{{ d.host }}</h1>{% endblock %}')
+
+
+def _slow_templates(work: Path) -> Path:
+    """A device page that takes a second or two to render, so that a signal lands while the report is written."""
+    templates = work / "slow-templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    (templates / "device.html").write_text(SLOW_DEVICE_PAGE)
+    return templates
+
+
 def _mount(path: Path, size: str) -> str | None:
     path.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True,
@@ -482,8 +494,8 @@ def controller_cases(lab: Lab, work: Path, names: list[str], deadline: float) ->
                                "SIGINT" if name.startswith("sigint") else "SIGTERM", hosts, 1.0, deadline)
         elif name in ("sigint-report", "sigterm-report"):
             row = _signal_case(lab, work, name, "TASK [Write the report]", "SIGINT" if name.startswith("sigint")
-                               else "SIGTERM", ",".join(healthy), 0.05, deadline,
-                               extra=["-e", f"johann_report_templates={ROOT / 'tests/integration/slow_templates'}"])
+                               else "SIGTERM", ",".join(healthy), 0.5, deadline,
+                               extra=["-e", f"johann_report_templates={_slow_templates(work)}"])
         elif name.startswith("report-dir"):
             row = _filesystem_case(lab, work, name, ",".join(healthy), deadline)
         elif name.startswith("ara"):

@@ -279,8 +279,8 @@ def _section_status(outcomes: list[Outcome]) -> tuple[str, str | None]:
 
 def unread_record(settings: ClientSettings, gather: list[str] | None, label: str, message: str) -> dict:
     """The record of a device that was not read (the controller could not do it), with the reason."""
-    return _Run(settings, select_sections(gather or ["all"]), None, label or settings.host).finish("error", message,
-                                                                                                 None)
+    run = _Run(settings, select_sections(gather or ["all"]), None, label or settings.host)
+    return run.finish("error", message, None)
 
 
 async def collect(settings: ClientSettings, gather: list[str] | None = None, platform: str | None = None,

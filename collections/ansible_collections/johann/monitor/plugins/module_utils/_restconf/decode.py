@@ -100,7 +100,7 @@ def decode_json(body: bytes, url: str, path: str):
     try:
         data = json.loads(body, object_pairs_hook=_object, parse_float=_finite, parse_constant=_constant)
     except UnicodeDecodeError as exc:
-        bad = exc.object[exc.start:exc.start + 1].hex()
+        bad = bytes(exc.object)[exc.start:exc.start + 1].hex()
         raise DecodeError(f"the reply on {where} is not valid UTF-8 (byte 0x{bad} at offset {exc.start})",
                           url, path) from None
     except RecursionError:

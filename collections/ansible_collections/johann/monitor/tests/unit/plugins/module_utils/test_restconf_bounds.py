@@ -150,7 +150,7 @@ def _gzip_bomb(decoded: int) -> bytes:
     packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
     out = [packer.compress(b'{"m:x":')]
     spaces = b" " * MIB
-    out += [packer.compress(spaces) for _ in range(decoded // MIB)]
+    out += [packer.compress(spaces) for _block in range(decoded // MIB)]
     return b"".join(out) + packer.compress(b"1}") + packer.flush()
 
 
@@ -219,7 +219,7 @@ def test_large_replies_are_read_two_at_a_time_per_process(monkeypatch):
             yield b'{"m:x":"' + b"a" * 2048   # past the threshold: the reader now needs a slot
             state["past"] += 1
             state["most"] = max(state["most"], state["past"])
-            for _ in range(5):
+            for _piece in range(5):
                 await asyncio.sleep(0.01)
                 yield b"a" * 100
             state["past"] -= 1

@@ -248,3 +248,22 @@ def test_a_poller_killed_before_it_listens_is_named(tmpdir_short, run_process, m
     monkeypatch.setattr(subprocess, "Popen", popen)
     with pytest.raises(_poller.Unavailable, match=r"^the shared poller did not start \(it was killed by SIGKILL\)$"):
         _poller.call("device_info", {"host": "127.0.0.1"}, "h1", run_pid=run_process.pid)
+
+
+def test_a_stopped_poller_costs_a_worker_the_deadline_and_the_grace_then_the_device_is_not_polled_twice(
+        tmpdir_short, run_process, monkeypatch):
+    monkeypatch.setattr(_poller, "GRACE_S", 0.5)
+    with pytest.raises(ValueError, match="no host"):
+        _poller.call("device_info", {"host": None}, "h1", run_pid=run_process.pid)
+    poller = _listener_pid(_poller.socket_path(run_process.pid))
+    os.kill(poller, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(_poller.Stalled, match=r"did not answer within 1\.5 s \(the device's deadline plus 0\.5 s\)"):
+            _poller.call("device_info", {"host": "192.0.2.1", "deadline": 1.0}, "h2", run_pid=run_process.pid)
+        assert 1.4 < time.monotonic() - started < 5
+        with pytest.raises(_poller.Unavailable) as later:   # the rest of the run polls in its workers
+            _poller.call("device_info", {"host": "192.0.2.1", "deadline": 1.0}, "h3", run_pid=run_process.pid)
+        assert not later.value.first and not isinstance(later.value, _poller.Stalled)
+    finally:
+        os.kill(poller, signal.SIGCONT)
