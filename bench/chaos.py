@@ -33,12 +33,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/chaos.py` from anywhere
 
 from bench import ara_overhead, chaos_cases, procfs, results  # noqa: E402
-from bench.lab_process import ROOT, RunningLab  # noqa: E402
+from bench.lab_process import ROOT, RunningLab, inventory_subset  # noqa: E402
 
 NETWORK = "127.89.0.0/16"   # apart from the demo (127.77), tests (127.78/79), other benches (127.80/87/88)
 PLAYBOOK = ROOT / "playbooks" / "monitor.yml"
@@ -106,7 +105,8 @@ def _role(pid: int, root: int, cache: dict[int, str]) -> str:
                 command = handle.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             command = ""
-        cache[pid] = "poller" if POLLER_MARK in command else "workers" if "ansible-playbook" in command else "other"
+        cache[pid] = "poller" if POLLER_MARK in command else "workers" if "ansible-playbook" in command else \
+            "lab" if " -m lab run " in command else "other"
     return cache[pid]
 
 
@@ -126,6 +126,8 @@ class Watch:
             table = _proc_table()
             for pid in _descendants({self.root}, table) | (_descendants({me}, table) - {me} - self.ignore):
                 role = _role(pid, self.root, self._roles)
+                if role == "lab":   # a lab the run's trigger restarted: not a controller process
+                    continue
                 with contextlib.suppress(OSError, KeyError):
                     self.peaks[role] = max(self.peaks[role], procfs.status_kib(pid, "VmHWM"))
                     self.pids.add((pid, role))
@@ -152,7 +154,7 @@ def _trigger(log: Path, needle: str, action, fired: dict, proc: subprocess.Popen
         time.sleep(0.05)
 
 
-def run(lab: Lab, run_dir: Path, *, inventory: Path | None = None, limit: str | None = None,
+def run(lab: Lab | None, run_dir: Path, *, inventory: Path | None = None, limit: str | None = None,
         extra: list[str] | None = None, env: dict | None = None, ara: bool = False,
         trigger: tuple[str, float, object] | None = None, deadline: float | None = None) -> dict:
     """One monitor run: wall, CPU, peak RSS by role, its records, and whatever ``trigger`` did."""
@@ -191,7 +193,7 @@ def run(lab: Lab, run_dir: Path, *, inventory: Path | None = None, limit: str | 
             proc.wait()
             timed_out = True
         wall = time.monotonic() - started
-        left = _wait_orphans(keep)
+        left = _wait_orphans(keep | ({lab.pid} if lab is not None else set()))   # a lab restarted by the trigger
         peaks = watch.stop()
     finally:
         ara_overhead.subreaper(False)
@@ -455,11 +457,14 @@ def _restart_case(lab: Lab, work: Path, hosts: str, deadline: float) -> dict:
                   trigger=("TASK [Read the device]", 0.3, lambda _p: f"lab down for {lab.restart()} s"))
     statuses = Counter(r.get("status") for r in outcome["records"].values())
     problems = _ended(outcome) + over_bound(outcome) + ([] if outcome["records"] else ["no report"])
+    cut = {h: (r.get("message") or "")[:160] for h, r in outcome["records"].items()
+           if r.get("status") != "ok" and chaos_cases.case_of(h) is None}
     return {"case": "lab-restarted", "what": "the lab stopped and started again as the devices are read",
             "wall_s": outcome["wall_s"], "rc": outcome["rc"], "peak_rss_mib": outcome["peak_rss_mib"],
-            "trigger": outcome["trigger"], "statuses": dict(statuses),
-            "lost": problems or [f"the reads the restart cut: {sum(n for s, n in statuses.items() if s != 'ok')} "
-                                 "devices not ok, each with its cause"], "ok": not problems}
+            "trigger": outcome["trigger"], "statuses": dict(statuses), "cut": cut,
+            "lost": problems or ([f"{len(cut)} healthy devices read while the lab was down, each with its cause: "
+                                  + "; ".join(f"{h}: {m}" for h, m in list(cut.items())[:2])] if cut else
+                                 ["nothing"]), "ok": not problems}
 
 
 def _poller_case(lab: Lab, work: Path, hosts: str, deadline: float) -> dict:
@@ -476,11 +481,11 @@ def _poller_case(lab: Lab, work: Path, hosts: str, deadline: float) -> dict:
 
     outcome = run(lab, run_dir, limit=hosts, deadline=deadline, trigger=("TASK [Read the device]", 1.0, kill_poller))
     problems = _ended(outcome) + over_bound(outcome) + ([] if outcome["records"] else ["no report"])
+    problems += judge_devices(lab, outcome, hosts.split(","), deadline)   # the workers poll in its place
     statuses = Counter(r.get("status") for r in outcome["records"].values())
     return {"case": "poller-killed", "what": "SIGKILL to the shared poller as the devices are read",
             "wall_s": outcome["wall_s"], "rc": outcome["rc"], "peak_rss_mib": outcome["peak_rss_mib"],
-            "trigger": outcome["trigger"], "statuses": dict(statuses),
-            "lost": problems or ["the reads in flight in the poller (their devices are errors naming it)"],
+            "trigger": outcome["trigger"], "statuses": dict(statuses), "lost": problems or ["nothing"],
             "ok": not problems}
 
 
@@ -532,9 +537,9 @@ def fleet_stage(work: Path, devices: int, deadline: float) -> dict:
         sick = [h for h in names if chaos_cases.case_of(h) is not None]
         all_healthy, mixed = healthy[:devices], healthy[:devices - faulty] + sick
         inventory = work / "big" / "lab" / "inventory.yml"
-        base = run(lab, work / "big" / "healthy", inventory=_subset(inventory, all_healthy, work / "big/healthy.yml"),
+        base = run(lab, work / "big" / "healthy", inventory=inventory_subset(inventory, all_healthy, work / "big/healthy.yml"),
                    deadline=deadline)
-        chaos = run(lab, work / "big" / "faulty", inventory=_subset(inventory, mixed, work / "big/faulty.yml"),
+        chaos = run(lab, work / "big" / "faulty", inventory=inventory_subset(inventory, mixed, work / "big/faulty.yml"),
                     deadline=deadline)
         problems = judge_devices(lab, chaos, mixed, deadline)
         base_problems = judge_devices(lab, base, all_healthy, deadline)
@@ -549,21 +554,6 @@ def fleet_stage(work: Path, devices: int, deadline: float) -> dict:
             "causes_named": dict(sorted(causes.items())), "problems": problems[:40], "problem_count": len(problems),
             "healthy_run_problems": base_problems[:10],
             "ok": not problems and not base_problems and chaos["wall_s"] <= base["wall_s"] + 2 * deadline + 30}
-
-
-def _subset(inventory: Path, hosts: list[str], path: Path) -> Path:
-    keep = set(hosts)
-    data = yaml.safe_load(inventory.read_text())
-    groups = data["all"]["children"]["lab"]["children"]
-    for name in list(groups):
-        mine = {h: v for h, v in (groups[name].get("hosts") or {}).items() if h in keep}
-        if mine:
-            groups[name]["hosts"] = mine
-        else:
-            del groups[name]
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    path.chmod(0o600)
-    return path
 
 
 def _brief(outcome: dict) -> dict:
@@ -616,7 +606,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bench/chaos.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deadline", type=float, default=60.0, help="restconf_deadline of the runs (default 60)")
-    parser.add_argument("--cases", help="comma-separated case names (default: every device and controller case)")
+    parser.add_argument("--cases", help="comma-separated case names (default: every device and controller case; "
+                                        "none: only the fleet)")
     parser.add_argument("--fleet-devices", type=int, default=1000, help="size of the 20%%-faulty fleet (0: skip)")
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work" / "chaos")
@@ -625,13 +616,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    chosen = args.cases.split(",") if args.cases else [*chaos_cases.by_name(), *CONTROLLER_CASES]
+    chosen = [] if args.cases == "none" else args.cases.split(",") if args.cases else [*chaos_cases.by_name(),
+                                                                                       *CONTROLLER_CASES]
     unknown = set(chosen) - set(chaos_cases.by_name()) - set(CONTROLLER_CASES)
     if unknown:
         raise SystemExit(f"unknown cases {sorted(unknown)}")
     work = args.work_dir.resolve()
     subprocess.run(["rm", "-rf", str(work)], check=True)
-    started, date = time.monotonic(), datetime.now(UTC)
+    busy = procfs.machine_busy()
+    started, load_start, date = time.monotonic(), procfs.load_average(), datetime.now(UTC)
     fleet_file = chaos_cases.write_fleet(work / "fleet.yml", network=NETWORK, healthy=1)
     lab = start_lab(work / "small", fleet_file)
     try:
@@ -647,7 +640,8 @@ def main(argv: list[str] | None = None) -> int:
               f" s healthy; problems {data['fleet']['problem_count']}", flush=True)
     meta = {"started": date, "title": "chaos: devices and a controller that misbehave", "mode": "default",
             "command": "bench/chaos.py " + " ".join(sys.argv[1:] if argv is None else argv),
-            "total_s": round(time.monotonic() - started, 1)}
+            "total_s": round(time.monotonic() - started, 1), "load_average_start": load_start,
+            "busy_before": round(busy, 3)}
     json_path, md_path = results.write(args.results_dir, "chaos", meta, [("chaos", data, markdown)])
     print(f"results: {md_path}, {json_path.name}")
     failed = [r["case"] for r in [*data["devices"], *data["controller"]] if not r["ok"]]

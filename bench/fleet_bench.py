@@ -43,12 +43,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/fleet_bench.py` from anywhere
 
 from bench import ara_overhead, netcommon_bench, procfs, results  # noqa: E402
-from bench.lab_process import ROOT, RunningLab  # noqa: E402
+from bench.lab_process import ROOT, RunningLab, inventory_subset  # noqa: E402
 
 NETWORK = "127.88.0.0/16"   # apart from the lab bench (127.80), ARA's (127.87), the demo (127.77), the tests (127.78)
 CONFIG = ROOT / "ansible.cfg"
@@ -85,18 +83,7 @@ class Lab(RunningLab):
 def sub_inventory(lab: Lab, count: int, path: Path) -> Path:
     """The lab's inventory with its first ``count`` devices (by address: the profile mix is kept)."""
     assert lab.inventory is not None
-    keep = {h.name for h in lab.inventory.hosts[:count]}
-    data = yaml.safe_load(lab.inventory.path.read_text())
-    groups = data["all"]["children"]["lab"]["children"]
-    for name in list(groups):
-        hosts = {h: v for h, v in (groups[name].get("hosts") or {}).items() if h in keep}
-        if hosts:
-            groups[name]["hosts"] = hosts
-        else:
-            del groups[name]
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    path.chmod(0o600)
-    return path
+    return inventory_subset(lab.inventory.path, [h.name for h in lab.inventory.hosts[:count]], path)
 
 
 def timed(command: list[str], env: dict, lab: Lab, log_path: Path, timeout_s: float = RUN_TIMEOUT_S) -> dict:

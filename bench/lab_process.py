@@ -170,3 +170,19 @@ class RunningLab:
         reply = httpx.get(self.admin_url + "/stats", timeout=30)
         reply.raise_for_status()
         return reply.json()
+
+
+def inventory_subset(inventory: Path, hosts: list[str], path: Path) -> Path:
+    """The lab inventory ``inventory`` with only ``hosts`` in it (empty groups dropped), written to ``path``."""
+    keep = set(hosts)
+    data = yaml.safe_load(inventory.read_text())
+    groups = data["all"]["children"]["lab"]["children"]
+    for name in list(groups):
+        mine = {h: v for h, v in (groups[name].get("hosts") or {}).items() if h in keep}
+        if mine:
+            groups[name]["hosts"] = mine
+        else:
+            del groups[name]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.chmod(0o600)
+    return path
