@@ -89,6 +89,19 @@ def test_each_device_page_shows_its_cause(chaos_run):
             assert str(escape(case.cause.format(deadline=f"{DEADLINE:g}"))) in page, case.name
 
 
+def test_the_bounds_hold_the_same_when_each_worker_polls_its_device(chaos_lab, tmp_path):
+    """poller=worker: the deadline, the size limit and the memory bound, in Ansible's workers."""
+    sick = ["drip-body", "endless-body", "gzip-bomb", "nesting-bomb"]
+    outcome = chaos.run(None, tmp_path / "run", inventory=chaos_lab.state_dir / "inventory.yml",
+                        limit=",".join([*sick, "ok-c9300-0001"]), extra=["-e", "johann_poller=worker"], deadline=5)
+    assert outcome["rc"] == 0 and outcome["report_path_printed"], outcome["log_tail"]
+    assert outcome["pollers_seen"] == 0 and "poller" not in outcome["peak_rss_mib"]
+    assert {h: chaos_cases.judge(h, r, 5) for h, r in outcome["records"].items()} == dict.fromkeys(
+        [*sick, "ok-c9300-0001"])
+    assert 5 <= outcome["wall_s"] < 5 + 25
+    assert max(outcome["peak_rss_mib"].values()) < chaos.MEMORY_BOUND_MIB, outcome["peak_rss_mib"]
+
+
 def test_a_hung_ara_server_costs_one_timeout_and_the_report_is_written(chaos_lab, tmp_path):
     server = ara_overhead.Server(tmp_path / "ara", None, None)
     server.start()

@@ -102,7 +102,9 @@ def to_int(value: Any) -> int | None:
 
     A value no YANG integer can hold is not a reading: unknown.
     """
-    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+    if type(value) is int:   # the common case first: most leaves are plain numbers
+        return value if INT_MIN <= value <= INT_MAX else None
+    if value is None or isinstance(value, (bool, dict, list)):
         return None
     if isinstance(value, int):
         return value if INT_MIN <= value <= INT_MAX else None

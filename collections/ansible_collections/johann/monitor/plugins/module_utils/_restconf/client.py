@@ -20,6 +20,7 @@ reads many devices at once holds at most that many large replies.
 from __future__ import annotations
 
 import asyncio
+import collections
 import email.utils
 import errno
 import ssl
@@ -126,24 +127,43 @@ class _Limiter:
 
     A device that serialises its RESTCONF agent answers 503 (or 429) to the request beyond the
     ones it takes: the bound drops to what it took (down to one), so the device is read
-    completely, one request at a time, rather than losing the reads it refused.
+    completely, one request at a time, rather than losing the reads it refused. (A semaphore
+    whose bound can drop: a free slot costs no lock and no future.)
     """
 
     def __init__(self, limit: int) -> None:
         self.initial = self.limit = max(1, limit)
         self.active = 0
         self.busy = 0
-        self._free = asyncio.Condition()
+        self._waiters: collections.deque = collections.deque()
 
     async def __aenter__(self) -> None:
-        async with self._free:
-            await self._free.wait_for(lambda: self.active < self.limit)
-            self.active += 1
+        while self.active >= self.limit or self._waiters:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake()   # woken, then cancelled: pass the turn on
+                raise
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+            if self.active < self.limit:
+                break
+        self.active += 1
 
     async def __aexit__(self, *exc_info) -> None:
-        async with self._free:
-            self.active -= 1
-            self._free.notify_all()
+        self.active -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.active < self.limit:
+            for waiter in self._waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return
 
     def refused(self) -> bool:
         """The device answered busy to a request holding a slot: lower the bound if ours was the cause."""
