@@ -102,12 +102,10 @@ def to_int(value: Any) -> int | None:
 
     A value no YANG integer can hold is not a reading: unknown.
     """
-    if type(value) is int:   # the common case first: most leaves are plain numbers
-        return value if INT_MIN <= value <= INT_MAX else None
-    if value is None or isinstance(value, (bool, dict, list)):
+    if isinstance(value, int):   # the common case first: most leaves are plain numbers
+        return value if INT_MIN <= value <= INT_MAX and not isinstance(value, bool) else None
+    if value is None or isinstance(value, (dict, list)):
         return None
-    if isinstance(value, int):
-        return value if INT_MIN <= value <= INT_MAX else None
     text_value = str(value).strip()
     if len(text_value) > 40:
         return None
