@@ -308,7 +308,8 @@ def test_an_immutable_report_dir_fails_clearly_and_keeps_the_previous_report(lab
     out = tmp_path / "out"
     before = _previous(out)
     if subprocess.run(["chattr", "+i", str(out)], capture_output=True).returncode:
-        pytest.skip("chattr +i is not possible here (not root, or the filesystem has no immutable flag)")
+        pytest.fail("chattr +i is not possible here: run the tests as root (as CI does) on a filesystem with the "
+                    "immutable flag (ext4, tmpfs)")
     try:
         run = _write_fails(lab, out)
     finally:
@@ -326,7 +327,7 @@ def small_fs(tmp_path):
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0755", "tmpfs", str(mount)],
                           capture_output=True, text=True)
     if done.returncode:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+        pytest.fail(f"cannot mount a small tmpfs here ({done.stderr.strip()}): run the tests as root, as CI does")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=True)
 
