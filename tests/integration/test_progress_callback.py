@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import run_playbook
+from tests.integration.conftest import ARA_OFF, run_playbook
 from tests.lablib import ROOT
 
 PLAYBOOK = ROOT / "tests/integration/progress.yml"
@@ -119,8 +119,10 @@ def test_no_secret_in_the_output(lab, plain_run):
 
 def _run_on_a_terminal(lab, playbook: Path, *args: str) -> str:
     """ansible-playbook with its standard output on a pseudo-terminal, as in a shell."""
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="false", COLUMNS="200", LINES="50")
+    # ARA off (ARA_OFF): the project's ansible.cfg records into the user's local ARA server, which tests never touch
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARA_", "JOHANN_ARA_"))}
+    env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false",
+               COLUMNS="200", LINES="50", **ARA_OFF)
     ansible = Path(sys.executable).with_name("ansible-playbook")
     primary, secondary = pty.openpty()
     proc = subprocess.Popen([str(ansible), str(playbook), "-i", str(lab.state_dir / "inventory.yml"), *args],
