@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from bench import ara_overhead, chaos, chaos_cases
+from bench import ara_overhead, chaos_cases
+from bench import chaos_run as engine
 from tests.conftest import subnet
 from tests.lablib import start_lab
 
@@ -37,7 +38,7 @@ def chaos_lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def chaos_run(chaos_lab, tmp_path_factory):
-    return chaos.run(None, tmp_path_factory.mktemp("chaos-run"), inventory=chaos_lab.state_dir / "inventory.yml",
+    return engine.run(None, tmp_path_factory.mktemp("chaos-run"), inventory=chaos_lab.state_dir / "inventory.yml",
                      deadline=DEADLINE)
 
 
@@ -76,7 +77,7 @@ def test_the_busy_device_was_read_one_request_at_a_time(chaos_run):
 def test_no_controller_process_passes_the_memory_bound(chaos_run):
     peaks = chaos_run["peak_rss_mib"]
     assert {"main", "workers", "poller"} <= set(peaks), peaks
-    assert max(peaks.values()) < chaos.MEMORY_BOUND_MIB, peaks
+    assert max(peaks.values()) < engine.MEMORY_BOUND_MIB, peaks
 
 
 def test_each_device_page_shows_its_cause(chaos_run):
@@ -92,14 +93,14 @@ def test_each_device_page_shows_its_cause(chaos_run):
 def test_the_bounds_hold_the_same_when_each_worker_polls_its_device(chaos_lab, tmp_path):
     """poller=worker: the deadline, the size limit and the memory bound, in Ansible's workers."""
     sick = ["drip-body", "endless-body", "gzip-bomb", "nesting-bomb"]
-    outcome = chaos.run(None, tmp_path / "run", inventory=chaos_lab.state_dir / "inventory.yml",
+    outcome = engine.run(None, tmp_path / "run", inventory=chaos_lab.state_dir / "inventory.yml",
                         limit=",".join([*sick, "ok-c9300-0001"]), extra=["-e", "johann_poller=worker"], deadline=5)
     assert outcome["rc"] == 0 and outcome["report_path_printed"], outcome["log_tail"]
     assert outcome["pollers_seen"] == 0 and "poller" not in outcome["peak_rss_mib"]
     assert {h: chaos_cases.judge(h, r, 5) for h, r in outcome["records"].items()} == dict.fromkeys(
         [*sick, "ok-c9300-0001"])
     assert 5 <= outcome["wall_s"] < 5 + 25
-    assert max(outcome["peak_rss_mib"].values()) < chaos.MEMORY_BOUND_MIB, outcome["peak_rss_mib"]
+    assert max(outcome["peak_rss_mib"].values()) < engine.MEMORY_BOUND_MIB, outcome["peak_rss_mib"]
 
 
 def test_a_hung_ara_server_costs_one_timeout_and_the_report_is_written(chaos_lab, tmp_path):
@@ -116,7 +117,7 @@ def test_a_hung_ara_server_costs_one_timeout_and_the_report_is_written(chaos_lab
            "JOHANN_ARA_AUTOSTART": "false", "ARA_API_TIMEOUT": "5"}
     healthy = [h for h in _hosts(chaos_lab) if chaos_cases.case_of(h) is None]
     try:
-        outcome = chaos.run(None, tmp_path / "run", inventory=chaos_lab.state_dir / "inventory.yml",
+        outcome = engine.run(None, tmp_path / "run", inventory=chaos_lab.state_dir / "inventory.yml",
                             limit=",".join(healthy), ara=True, env=env,
                             trigger=("TASK [Read the device]", 0.0, stop_ara), deadline=DEADLINE)
     finally:
