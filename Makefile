@@ -22,13 +22,15 @@ help:
 	@echo "make build   the collection's tarball in build/ (ansible-galaxy collection build)"
 	@echo "make ee-context   build + the execution environment's build context in build/ee (ansible-builder create)"
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-collections.txt requirements.yml tools/collections_from_pypi.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.x")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@# a fixed path to ARA's Ansible plugins for ansible.cfg, whatever the Python version
 	ln -sfn "$$($(PY) -m ara.setup.path)/plugins" $(VENV)/ara-plugins
+	@# cisco.ios, ansible.netcommon, ansible.utils (requirements.yml) from PyPI: no Galaxy here
+	$(PY) tools/collections_from_pypi.py --dest $(VENV)/collections
 	@touch $@
 
 venv: $(STAMP)

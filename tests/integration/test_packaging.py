@@ -181,7 +181,11 @@ def test_execution_environment_build_context(tarball, tmp_path):
     (tmp_path / "build").mkdir()
     shutil.copy(tarball, tmp_path / "build" / tarball.name)
     shutil.copy(ROOT / "execution-environment.yml", tmp_path / "execution-environment.yml")
-    assert [f["src"] for f in ee["additional_build_files"]] == [f"build/{tarball.name}"]
+    extra = ["tools/collections_from_pypi.py", "requirements-collections.txt", "requirements.yml"]
+    assert [f["src"] for f in ee["additional_build_files"]] == [f"build/{tarball.name}", *extra]
+    for name in extra:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
     context = tmp_path / "context"
     run = subprocess.run([str(BIN / "ansible-builder"), "create", "-f", "execution-environment.yml", "-c",
                           str(context), "--output-filename", "Containerfile"],
@@ -196,6 +200,14 @@ def test_execution_environment_build_context(tarball, tmp_path):
     assert galaxy["collections"] == [{"name": f"collections/{tarball.name}", "type": "file"}]
     assert re.search(r"^RUN .*ansible-galaxy collection install .*-r requirements\.yml", containerfile, re.M)
     assert "COPY _build /build" in containerfile
+
+    # cisco.ios, ansible.netcommon, ansible.utils from the pinned `ansible` wheel, in the galaxy stage
+    # (which has /build; the final stage copies its /usr/share/ansible)
+    for name in extra:
+        assert (build / "johann" / Path(name).name).read_bytes() == (ROOT / name).read_bytes()
+    galaxy_stage = containerfile[containerfile.index("FROM base AS galaxy"):containerfile.index("FROM base AS builder")]
+    assert re.search(r"^RUN /usr/bin/python3\.11 /build/johann/collections_from_pypi\.py .*--dest "
+                     r"/usr/share/ansible/collections$", galaxy_stage, re.M)
 
     # Python: the collection's requirements and ARA's client (its own requirements.txt is added when built)
     python = {Requirement(line).name.lower(): Requirement(line) for line in
@@ -222,7 +234,8 @@ def test_ee_python_requirements_are_the_collections_plus_ara():
     listed = Counter(Requirement(r).name.lower() for r in ee["dependencies"]["python"])
     collection = {Requirement(line).name.lower() for line in (COLLECTION / "requirements.txt").read_text()
                   .splitlines() if line.strip() and not line.startswith("#")}
-    assert set(listed) == collection | {"ara"} and max(listed.values()) == 1
+    # ara: the run history; ansible-pylibssh: network_cli's SSH for enable_restconf.yml (not the collection's)
+    assert set(listed) == collection | {"ara", "ansible-pylibssh"} and max(listed.values()) == 1
     version = yaml.safe_load((COLLECTION / "galaxy.yml").read_text())["version"]
     assert ee["dependencies"]["galaxy"]["collections"][0]["name"].endswith(f"johann-monitor-{version}.tar.gz")
 
