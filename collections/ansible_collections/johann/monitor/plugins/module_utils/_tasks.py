@@ -18,9 +18,14 @@ from ansible_collections.johann.monitor.plugins.module_utils._restconf.options i
 
 SUMMARY_KEYS = ("schema", "host", "address", "port", "status", "message", "platform", "polled_at", "duration",
                 "requests", "alerts", "notes")
-SECRET_LEAVES = {"password", "secret", "key-string", "auth-password", "priv-password", "shared-secret",
-                 "community-string"}
+# Nodes whose value is a secret, by local name (IOS XE native, IETF and common models). A secret that is a
+# container (IOS XE: enable/secret {type, secret}, username/password {encryption, password}, tacacs and radius
+# server/key {encryption, key}, key chain key-string {encryption, key}, bgp neighbor/password {enctype, text},
+# crypto ikev2 keyring peer/pre-shared-key/...) has every string in it masked but its encryption type.
+SECRET_LEAVES = {"password", "secret", "key", "key-string", "auth-key", "authentication-key", "pre-shared-key",
+                 "auth-password", "priv-password", "shared-secret", "community-string", "community-or-user"}
 SECRET_LISTS = {"community-config", "community"}   # IOS XE: the entry's name is the community string
+SECRET_KINDS = {"encryption", "encryption-type", "enctype", "type"}   # how a secret is stored: kept
 
 
 def device_info_spec() -> dict[str, Any]:
@@ -105,10 +110,21 @@ def mask(data: Any, in_secret_list: bool = False) -> Any:
     for key, value in data.items():
         local = key.rsplit(":", 1)[-1]
         if local in SECRET_LEAVES or (in_secret_list and local == "name"):
-            out[key] = MASK if not isinstance(value, (dict, list)) else mask(value, True)
+            out[key] = MASK if not isinstance(value, (dict, list)) else _masked(value)
         else:
             out[key] = mask(value, local in SECRET_LISTS)
     return out
+
+
+def _masked(value: Any) -> Any:
+    """Inside a secret container or leaf-list: every string masked, except the encryption type; numbers (list
+    keys such as a key's id), booleans and empty leaves kept."""
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    if isinstance(value, dict):
+        return {k: v if k.rsplit(":", 1)[-1] in SECRET_KINDS and not isinstance(v, (dict, list)) else _masked(v)
+                for k, v in value.items()}
+    return MASK if isinstance(value, str) else value
 
 
 async def restconf_get(params: dict) -> dict:

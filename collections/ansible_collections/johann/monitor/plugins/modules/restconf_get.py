@@ -42,6 +42,13 @@ options:
     description:
       - Replace secret leaves in the returned data (passwords, secrets, keys, SNMP community
         strings) with C(********), so they do not reach the output, logs or ARA.
+      - Secrets are found by node name, in any model - C(password), C(secret), C(key), C(key-string),
+        C(auth-key), C(authentication-key), C(pre-shared-key), C(auth-password), C(priv-password),
+        C(shared-secret), C(community-string), C(community-or-user), and the C(name) of each entry of
+        an IOS XE C(community-config) or C(community) list. A secret that is a container (IOS XE
+        C(enable/secret), C(username/password), C(tacacs/server/key), BGP C(neighbor/password)...) has
+        every string in it masked but its encryption type (C(encryption), C(encryption-type), C(enctype),
+        C(type)).
     type: bool
     default: true
 extends_documentation_fragment:

@@ -27,6 +27,13 @@ def project_root(playbook_dir: Path) -> Path:
     return playbook_dir.parent
 
 
+def report_dir(configured: str | None, project: Path) -> Path:
+    """Where the report goes: ``configured`` (the report's output_dir, else the variable johann_report_dir),
+    else reports/out of the project. Absolute: the paths in results are used by later tasks, whose relative
+    paths mean other things. The lookup johann.monitor.report_path gives the same to playbooks."""
+    return Path(configured or project / "reports" / "out").absolute()
+
+
 def template_dirs(templates_dir: str | None, project: Path) -> list[Path]:
     """The user's templates first (they may override only some pages), then the project's
     reports/templates, then the defaults shipped in the collection (templates/report).
@@ -73,9 +80,7 @@ class ReportJob:
         return {host: hostvars.raw_get(host).get(name) if host in hostvars else None for host in self.hosts()}
 
     def output_dir(self) -> Path:
-        # absolute: the paths in the result are used by later tasks, whose relative paths mean other things
-        return Path(self.params.get("output_dir") or self.var("johann_report_dir")
-                    or self.project / "reports" / "out").absolute()
+        return report_dir(self.params.get("output_dir") or self.var("johann_report_dir"), self.project)
 
     def run(self, history: dict, absent: dict[str, tuple[str, str]] | None = None) -> dict:
         """Render from the registered results; ``absent``: hosts known to have none -> (status, why)."""

@@ -3,6 +3,7 @@
 """Device records → what the report pages show. Pure: no I/O, no templates."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections import Counter
@@ -15,14 +16,33 @@ STATUSES = ("ok", "degraded", "auth_failed", "unreachable", "error")
 STATUS_LABELS = {"ok": "OK", "degraded": "Degraded", "auth_failed": "Auth failed", "unreachable": "Unreachable",
                  "error": "Error", "missing": "No record"}
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
+CONFIG_DIR = "config"   # of the report directory: playbooks/show_run.yml's JSON copies of running configurations
 
 
 def page_name(host: str) -> str:
     """A file name for a device page that no host name can turn into a path or a clash."""
+    return device_file(host, ".html")
+
+
+def device_file(host: str, suffix: str) -> str:
+    """A device's file name: the host name when it is a safe one, else a slug and a hash of it.
+
+    The device page is devices/<name>.html; playbooks/show_run.yml writes config/<name>.json
+    (the lookup johann.monitor.report_path gives it the name)."""
     if _SAFE.match(host) and not host.endswith(".") and host.lower() not in ("index", "stats", "licensing"):
-        return f"{host}.html"
+        return f"{host}{suffix}"
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", host)[:60].strip("._") or "device"
-    return f"{slug}-{hashlib.sha256(host.encode()).hexdigest()[:10]}.html"
+    return f"{slug}-{hashlib.sha256(host.encode()).hexdigest()[:10]}{suffix}"
+
+
+def config_copy(host: str, written: dict[str, float]) -> dict[str, str] | None:
+    """The device's running configuration as playbooks/show_run.yml wrote it (config/<name>.json), when
+    ``written`` (file name -> modification time, of the report directory's config/) has it."""
+    name = device_file(host, ".json")
+    if name not in written:
+        return None
+    when = dt.datetime.fromtimestamp(written[name], dt.UTC).isoformat(timespec="seconds")
+    return {"name": name, "written": utc(when)}
 
 
 def duration(seconds: int | float | None) -> str | None:
