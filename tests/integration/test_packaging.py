@@ -102,7 +102,7 @@ def test_python_requirements_cover_the_imports_with_lower_bounds_only():
     # anyio and httpcore come with httpx; ARA is optional (run history: the plugins work without it), and
     # requests comes with ARA (plugin_utils/_ara_guard.py guards ARA's client, and does nothing without it)
     assert _third_party_imports() - {"anyio", "httpcore", "ara", "requests"} <= listed
-    assert listed == {"httpx", "jinja2", "markupsafe"}
+    assert listed == {"httpx", "jinja2", "markupsafe", "xlsxwriter"}
     ee = yaml.safe_load((COLLECTION / "meta/execution-environment.yml").read_text())
     assert ee == {"version": 3, "dependencies": {"python": "requirements.txt"}}
 

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pytest
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import writer, xlsx
 
+from lab.profiles.iosxe import HOSTILE as LAB_HOSTILE
 from tests.integration.conftest import run_playbook
 from tests.lablib import ROOT
 
@@ -30,7 +34,8 @@ def _hosts(lab) -> set[str]:
 
 def test_every_file_is_written_and_nothing_half_written_remains(report):
     out: Path = report["dir"]
-    for name in ("index.html", "stats.html", "licensing.html", "devices.csv", "interfaces.csv", "fleet.json"):
+    for name in ("index.html", "stats.html", "licensing.html", "devices.csv", "devices.xlsx", "interfaces.csv",
+                 "fleet.json"):
         assert (out / name).stat().st_size > 500, name
     pages = {p.name for p in (out / "devices").glob("*.html")}
     assert pages == {f"{h}.html" for h in report["hosts"]}
@@ -91,9 +96,78 @@ def test_rerender_from_stored_records_is_identical_but_for_the_time(lab, report,
     generated = re.compile(r'Generated <time datetime="[^"]+">[^<]+</time>|"generated_at": ?"[^"]+"'
                            r'|<p class="history-off">History is off: [^<]+</p>')
     for original in report["dir"].rglob("*"):
-        if original.is_file():
+        if original.is_file() and original.suffix == ".xlsx":   # a zip: the same cells (its creation time differs)
+            assert _cells(copy / original.relative_to(report["dir"])) == _cells(original)
+        elif original.is_file():
             again = copy / original.relative_to(report["dir"])
             assert generated.sub("", again.read_text()) == generated.sub("", original.read_text()), original.name
+
+
+def _cells(path: Path) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(path)
+    return {sheet.title: [tuple((c.data_type, c.value) for c in row) for row in sheet.iter_rows()] for sheet in book}
+
+
+def _as_csv(value, text: str) -> str:
+    """An XLSX cell's value as devices.csv writes it: a time as the CSV's text when it is the same moment,
+    text that would run as a formula with the CSV's leading quote."""
+    if isinstance(value, dt.datetime):
+        return text if xlsx.utc_datetime(text) == value else value.isoformat()
+    return writer._cell(value)
+
+
+def _sheet(path: Path, name: str) -> tuple[list[str], list[list]]:
+    sheet = openpyxl.load_workbook(path)[name]
+    header = [c.value for c in sheet[1]]
+    return header, [list(row) for row in sheet.iter_rows(min_row=2)]
+
+
+def test_xlsx_export_holds_the_csvs_values(lab, report):
+    """devices.xlsx, read back with openpyxl: the rows and values of the CSVs, typed, and device text as text."""
+    out: Path = report["dir"]
+    for name, csv_name in (("Devices", "devices.csv"), ("Interfaces", "interfaces.csv")):
+        header, rows = _sheet(out / "devices.xlsx", name)
+        with (out / csv_name).open(newline="") as f:
+            csv_rows = list(csv.reader(f))
+        assert len(rows) == len(csv_rows) - 1 > 0, name
+        width = len(csv_rows[0])
+        assert [h.removesuffix(" (UTC)") for h in header[:width]] == csv_rows[0]
+        for cells, line in zip(rows, csv_rows[1:], strict=True):
+            assert [_as_csv(c.value, text) for c, text in zip(cells[:width], line, strict=True)] == line
+
+    header, rows = _sheet(out / "devices.xlsx", "Devices")
+    devices = {r[0].value: dict(zip(header, r, strict=True)) for r in rows}
+    by_csv = {r["host"]: r for r in csv.DictReader((out / "devices.csv").open(newline=""))}
+    assert sorted(devices) == sorted(by_csv) == report["hosts"]
+    truth = lab.truth("c9300")
+    c9300 = devices["c9300"]
+    assert (c9300["serial"].data_type, c9300["serial"].value) == ("s", truth["serial"])
+    assert c9300["serial"].value == by_csv["c9300"]["serial"]
+    assert c9300["hostname"].value == by_csv["c9300"]["hostname"] == "c9300"
+    assert c9300["cpu_5min_percent"].data_type == "n"
+    assert c9300["cpu_5min_percent"].value == float(by_csv["c9300"]["cpu_5min_percent"])
+    assert c9300["polled_at (UTC)"].is_date and c9300["rommon"].value and c9300["iox"].data_type == "b"
+    assert devices["badpass"]["status"].value == "auth_failed" and devices["badpass"]["serial"].value is None
+    assert devices["hostile"]["hostname"].data_type == "s"
+    assert devices["hostile"]["hostname"].value == LAB_HOSTILE["hostname"]
+
+    header, rows = _sheet(out / "devices.xlsx", "Interfaces")
+    interfaces = [dict(zip(header, r, strict=True)) for r in rows]
+    by_csv = list(csv.DictReader((out / "interfaces.csv").open(newline="")))
+    for host in report["hosts"]:
+        ours = [i for i in interfaces if i["host"].value == host]
+        assert len(ours) == len([r for r in by_csv if r["host"] == host]), host
+        assert len(ours) == devices[host]["interfaces_total"].value or (
+            not ours and devices[host]["interfaces_total"].value in (0, None)), host
+    assert len([i for i in interfaces if i["host"].value == "c9300"]) == len(truth["interfaces"])
+
+    # the hostile device's description: a text cell holding the payload, the CSV's text without its guard
+    (cell,) = [i["description"] for i in interfaces if i["host"].value == "hostile"
+               and i["description"].value == LAB_HOSTILE["description"]]
+    assert cell.data_type == "s"
+    (text,) = [r["description"] for r in by_csv if r["host"] == "hostile" and "__johann_xss=2" in r["description"]]
+    guarded = text.startswith("'") and text[1:].startswith(writer.CSV_FORMULA)
+    assert (text[1:] if guarded else text) == cell.value == LAB_HOSTILE["description"]
 
 
 def test_thresholds_raise_alerts_in_the_report_and_the_result(lab, tmp_path):

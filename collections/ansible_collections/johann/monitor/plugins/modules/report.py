@@ -11,7 +11,13 @@ description:
   - Takes the C(johann.monitor.device_info) results of the play's hosts (or the records stored in an
     earlier report's C(fleet.json)) and writes a self-contained static report into O(output_dir)
     (C(index.html) fleet overview, C(devices/<host>.html), C(stats.html), C(licensing.html)) plus
-    the exports C(devices.csv), C(interfaces.csv) and C(fleet.json).
+    the exports C(devices.csv), C(devices.xlsx), C(interfaces.csv) and C(fleet.json).
+  - C(devices.xlsx) holds a C(Devices) sheet (the columns of C(devices.csv), then every per-device field of the
+    record) and an C(Interfaces) sheet (the rows of C(interfaces.csv)), with typed cells (numbers, booleans, times
+    as dates in UTC), a filtered header row and frozen panes. Device strings are always text cells, never formulas;
+    strings over Excel's 32,767-character limit are cut with a marker. A workbook that cannot be written (the
+    Python package XlsxWriter missing on the controller) costs the report that file only; it is listed in
+    RV(export_errors) and the task warns.
   - Pages open from C(file://), from an AWX artifact or behind any web server; they fetch nothing
     from the network, and their Content-Security-Policy allows only the report's own script.
   - Rendered with Jinja2, autoescape on and undefined variables as errors; device-provided strings
@@ -172,6 +178,14 @@ page_errors:
   returned: success
   type: dict
   sample: {"c9300-07": "UndefinedError: 'dict object' has no attribute 'serial'"}
+export_errors:
+  description:
+    - Export files that could not be written, with the problem (the rest of the report was written, and the
+      previous report's copy of such a file was removed). Empty when every file was written.
+  returned: success
+  type: dict
+  sample: {"devices.xlsx": "RuntimeError: the Python package XlsxWriter is not installed on the controller
+    (pip install 'XlsxWriter>=3.1')"}
 stale_pages_removed:
   description: Pages of devices that were no longer in the report and were removed.
   returned: success

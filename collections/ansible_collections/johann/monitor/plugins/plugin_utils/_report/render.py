@@ -17,12 +17,13 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
-from ansible_collections.johann.monitor.plugins.plugin_utils._report import view, writer
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import view, writer, xlsx
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.staging import (
     ReportWriteError,
     Staging,
@@ -220,6 +221,21 @@ def _failed_pages(devices: list[dict], failed: dict[str, str]) -> None:
                      message=f"the report could not render this device's page ({failed[d['host']]}){said}")
 
 
+def _config_copies(devices: list[dict], output_dir: Path) -> None:
+    """Each device's ``config_copy``: the JSON of its running configuration that playbooks/show_run.yml
+    wrote into the report directory (config/, never pruned by the report), or None."""
+    written: dict[str, float] = {}
+    try:
+        with os.scandir(output_dir / view.CONFIG_DIR) as entries:
+            for entry in entries:
+                if entry.name.endswith(".json") and entry.is_file():
+                    written[entry.name] = entry.stat().st_mtime
+    except OSError:   # no config/ (show_run.yml never ran) or not readable: no links
+        pass
+    for d in devices:
+        d["config_copy"] = view.config_copy(d["host"], written)
+
+
 def render_report(records: dict[str, dict | None], output_dir: Path, template_dirs: list[Path],
                   thresholds: dict, title: str, generated_at: str,
                   history: dict[str, Any] | None = None, completed: bool = False) -> dict[str, Any]:
@@ -236,6 +252,7 @@ def render_report(records: dict[str, dict | None], output_dir: Path, template_di
         records = {host: None if rec is None else recs.complete(rec, host) for host, rec in records.items()}
     devices = sorted((view.safe_device_view(host, rec, thresholds) for host, rec in records.items()),
                      key=lambda d: d["host"])
+    _config_copies(devices, output_dir)
     current = hist.run_summary(records, generated_at)
     shown = {"enabled": bool(history["enabled"]), "reason": history.get("reason"), "source": history.get("source"),
              "past_runs": len(history.get("past") or []), "runs": []}
@@ -258,16 +275,30 @@ def render_report(records: dict[str, dict | None], output_dir: Path, template_di
             html, broken = fleet_page(env.get_template(name), devices, context, name, thresholds)
             failed.update(broken)
             stage.write(name, html)
-        parts = exports(stage, devices, title, generated_at, thresholds, current)
+        parts, export_errors = exports(stage, devices, title, generated_at, thresholds, current)
         stale = stage.commit()
-    return _summary(devices, output_dir, shown, history, failed, stale, started, parts)
+        for name in export_errors:   # the previous report's copy would pass for this one's
+            with suppress(OSError):
+                (output_dir / name).unlink(missing_ok=True)
+    return dict(_summary(devices, output_dir, shown, history, failed, stale, started, parts),
+                export_errors=export_errors, **_warnings(export_errors))
 
 
 def exports(stage: Staging, devices: list[dict], title: str, generated_at: str, thresholds: dict,
-            current: dict) -> list[str]:
-    """The CSV and JSON files: what spreadsheets, the next re-render and ARA read; the summary's parts."""
+            current: dict) -> tuple[list[str], dict[str, str]]:
+    """The CSV, XLSX and JSON files: what spreadsheets, the next re-render and ARA read.
+
+    Returns the summary's parts and the exports that could not be made (file -> problem): a
+    workbook that fails (XlsxWriter missing...) costs the report that file only."""
     stage.write("devices.csv", writer.devices_csv(devices))
     stage.write("interfaces.csv", writer.interfaces_csv(devices))
+    errors = {}
+    try:
+        workbook = xlsx.devices_xlsx(devices, title, generated_at)
+    except Exception as exc:   # noqa: BLE001 - any problem of the workbook: the rest of the report is written
+        errors["devices.xlsx"] = _problem(exc)
+    else:
+        stage.write_bytes("devices.xlsx", workbook)
     stage.write("fleet.json", json.dumps(
         {"schema": FLEET_SCHEMA, "title": title, "generated_at": generated_at, "thresholds": thresholds,
          "devices": {d["host"]: d["record"] for d in devices}}, separators=(",", ":"), ensure_ascii=False,
@@ -277,7 +308,15 @@ def exports(stage: Staging, devices: list[dict], title: str, generated_at: str, 
     for number, text in enumerate(hist.split_summary(current), start=1):   # what ARA gets: under its size limit
         parts.append(f"summary-parts/part-{number}.json")
         stage.write(parts[-1], text)
-    return parts
+    return parts, errors
+
+
+def _warnings(export_errors: dict[str, str]) -> dict[str, list[str]]:
+    """Ansible's warnings for the exports that could not be written (none: no key)."""
+    if not export_errors:
+        return {}
+    return {"warnings": [f"johann.monitor.report: {name} was not written: {problem}"
+                         for name, problem in export_errors.items()]}
 
 
 def _summary(devices: list[dict], output_dir: Path, shown: dict, history: dict, failed: dict[str, str],

@@ -183,6 +183,18 @@ class Staging:
         except OSError as exc:
             raise self.unwritable(exc) from None
 
+    def write_bytes(self, relative: str, data: bytes) -> None:
+        """One binary file of the report (devices.xlsx), staged like ``write``."""
+        path = self.dir / relative
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), 0o644)
+                handle.write(data)
+        except OSError as exc:
+            raise self.unwritable(exc) from None
+
     def _moves(self) -> list[tuple[Path, Path]]:
         """Staged files and where they go: subdirectories first, then the top files, the index last."""
         nested = [p for sub in sorted(p for p in self.dir.iterdir() if p.is_dir()) for p in sorted(sub.iterdir())]
