@@ -1,7 +1,7 @@
 """``python -m lab``: start, stop and inspect a simulated RESTCONF fleet.
 
     python -m lab run   --fleet lab/fleets/demo.yml      # foreground, Ctrl-C or SIGTERM stops it
-    python -m lab start --count 100 --mix iosxe-17=2,ietf=1 --latency-ms 50
+    python -m lab start --count 100 --mix iosxe-17=2,ietf=1 --latency-ms 50 --ssh
     python -m lab status
     python -m lab stop
 """
@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--port", type=int, help="device port, or the first port with --addressing port (8443)")
         cmd.add_argument("--addressing", choices=("address", "port"),
                          help="one loopback address per device (default) or one port per device")
+        cmd.add_argument("--ssh", action=argparse.BooleanOptionalAction,
+                         help="IOS XE devices also serve an SSH CLI (default: the fleet file's `ssh`, else off)")
+        cmd.add_argument("--ssh-port", type=int,
+                         help="SSH port, or the first SSH port with --addressing port (default 2222)")
         cmd.add_argument("--state-dir", type=Path, default=Path(".lab"), help="CA, certificates, credentials")
         cmd.add_argument("--inventory", type=Path, default=Path("inventory/lab.yml"))
         cmd.add_argument("--admin-port", type=int, default=0, help="admin API port on 127.0.0.1 (0: any)")
@@ -53,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _fleet(args):
     settings = {k: v for k, v in (("seed", args.seed), ("network", args.network), ("port", args.port),
-                                  ("addressing", args.addressing)) if v is not None}
+                                  ("addressing", args.addressing), ("ssh", args.ssh), ("ssh_port", args.ssh_port))
+                if v is not None}
     if args.fleet:
         return load_fleet(args.fleet, settings)
     faults = {}

@@ -10,14 +10,19 @@ import ssl
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from lab import pki, restconf
+from lab.cli import CliDevice
 from lab.fleet import Fleet, build_devices, credentials, write_inventory
 from lab.model import Clock, Device
 from lab.server import DeviceServer, StalledHandshake
 from lab.truth import device_truth
+
+if TYPE_CHECKING:
+    from lab.ssh import SshServers
 
 
 def _raise_fd_limit() -> None:
@@ -41,15 +46,21 @@ class Lab:
         self.stopping = asyncio.Event()
         self.devices: dict[str, Device] = {}
         self.servers: dict[str, DeviceServer] = {}
-        self._listeners: list[tuple[asyncio.AbstractServer, web.Server]] = []
+        # each device's HTTPS listener and its handler; a device whose running config has no
+        # `ip http secure-server` (the https_disabled fault, or `no ip http secure-server` over SSH) has none
+        self._listeners: dict[str, tuple[asyncio.AbstractServer, web.Server]] = {}
+        self._ca: pki.CertificateAuthority | None = None
+        self._tasks: set[asyncio.Task] = set()   # listeners being opened or closed after a CLI change
         self._stalls: list[asyncio.AbstractServer] = []   # tls_stall devices: plain TCP, no TLS, no HTTP
         self._admin: web.AppRunner | None = None
         self.admin_url = ""
+        self.clis: dict[str, CliDevice] = {}   # the SSH CLI of each IOS XE device, when the fleet has `ssh`
+        self._ssh: SshServers | None = None
 
     async def start(self, admin_port: int) -> None:
         _raise_fd_limit()
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        ca = pki.load_or_create_ca(self.state_dir)
+        self._ca = ca = pki.load_or_create_ca(self.state_dir)
         self.ca_path = ca.path
         self.client_cert = pki.client_cert_files(ca, self.state_dir)
         self.creds = credentials(self.state_dir)
@@ -63,10 +74,9 @@ class Lab:
                 self._stalls.append(await loop.create_server(lambda srv=srv: StalledHandshake(srv), d.address, d.port,
                                                              backlog=256, reuse_address=True))
                 continue
-            handler = web.Server(srv.handle, access_log=None, keepalive_timeout=75)
-            listener = await loop.create_server(handler, d.address, d.port, ssl=_tls_context(ca, self.state_dir, d),
-                                                backlog=256, reuse_address=True)
-            self._listeners.append((listener, handler))
+            if d.profile.https_enabled(d):
+                await self._listen_https(d)
+        await self._start_ssh()
         self._admin = web.AppRunner(self._admin_app(), access_log=None)
         await self._admin.setup()
         site = web.TCPSite(self._admin, "127.0.0.1", admin_port)
@@ -75,14 +85,49 @@ class Lab:
         self.admin_url = f"http://127.0.0.1:{port}"
         self._reboots = asyncio.create_task(self._scheduled_reboots())
 
+    async def _listen_https(self, d: Device) -> None:
+        handler = web.Server(self.servers[d.name].handle, access_log=None, keepalive_timeout=75)
+        listener = await asyncio.get_running_loop().create_server(
+            handler, d.address, d.port, ssl=_tls_context(self._ca, self.state_dir, d), backlog=256, reuse_address=True)
+        self._listeners[d.name] = (listener, handler)
+
+    async def https_changed(self, d: Device) -> None:
+        """After a CLI change: listen when ``ip http secure-server`` is configured, stop when it is removed."""
+        if d.faults.get("port_closed") or d.faults.get("tls_stall") or self.stopping.is_set():
+            return
+        if d.profile.https_enabled(d) and d.name not in self._listeners:
+            await self._listen_https(d)
+        elif not d.profile.https_enabled(d) and d.name in self._listeners:
+            listener, handler = self._listeners.pop(d.name)
+            listener.close()
+            await handler.shutdown(1.0)
+
+    def _on_cli_change(self, d: Device) -> None:
+        self._tasks.add(task := asyncio.get_running_loop().create_task(self.https_changed(d)))
+        task.add_done_callback(self._tasks.discard)
+
+    async def _start_ssh(self) -> None:
+        """An SSH listener per IOS XE device (asyncssh is imported only for fleets that have SSH)."""
+        self.clis = {d.name: CliDevice(d, self.clock, self.creds, self._on_cli_change) for d in self.devices.values()
+                     if d.ssh_port is not None}
+        if not self.clis:
+            return
+        from lab.ssh import SshServers
+        self._ssh = SshServers(self.state_dir)
+        for cli in self.clis.values():
+            if not cli.device.faults.get("ssh_port_closed"):
+                await self._ssh.listen(cli)
+
     async def stop(self) -> None:
         self.stopping.set()
         self._reboots.cancel()
-        for listener in [*(listener for listener, _ in self._listeners), *self._stalls]:
+        if self._ssh:
+            self._ssh.close()
+        for listener in [*(listener for listener, _ in self._listeners.values()), *self._stalls]:
             listener.close()
         for server in self.servers.values():   # hostile replies mid-trickle and stalled handshakes
             server.abort_streams()
-        await asyncio.gather(*(h.shutdown(1.0) for _, h in self._listeners), return_exceptions=True)
+        await asyncio.gather(*(h.shutdown(1.0) for _, h in self._listeners.values()), return_exceptions=True)
         if self._admin:
             await self._admin.cleanup()
 
@@ -103,7 +148,7 @@ class Lab:
             web.get("/fleet", self._fleet), web.get("/stats", self._stats),
             web.get("/clock", self._clock), web.post("/clock", self._set_clock),
             web.get("/devices/{name}/truth", self._truth), web.get("/devices/{name}/served", self._served),
-            web.post("/devices/{name}/reboot", self._reboot),
+            web.post("/devices/{name}/reboot", self._reboot), web.get("/devices/{name}/cli", self._cli),
         ])
         return app
 
@@ -116,7 +161,7 @@ class Lab:
     async def _fleet(self, _request: web.Request) -> web.Response:
         return web.json_response({"devices": [
             {"name": d.name, "profile": d.profile.name, "address": d.address, "port": d.port,
-             "dns_name": d.dns_name, "faults": d.faults} for d in self.devices.values()],
+             "ssh_port": d.ssh_port, "dns_name": d.dns_name, "faults": d.faults} for d in self.devices.values()],
             "ca_path": str(self.ca_path), "admin_url": self.admin_url})
 
     async def _stats(self, _request: web.Request) -> web.Response:
@@ -152,6 +197,20 @@ class Lab:
         status, body = restconf.served(d, request.query["path"], query, at, accept)
         return web.Response(status=200, content_type="application/json",
                             text=json.dumps({"status": status, "body": body.decode()}))
+
+    async def _cli(self, request: web.Request) -> web.Response:
+        """The SSH CLI's side of a device: its configs as lines, RESTCONF on or off, the commands typed."""
+        d = self._device(request)
+        cli = self.clis.get(d.name)
+        if cli is None:
+            raise web.HTTPNotFound(text=f"{d.name} has no SSH CLI (an IOS XE device of a fleet with `ssh: true`)")
+        return web.json_response({
+            "ssh_port": d.ssh_port, "listening": not d.faults.get("ssh_port_closed"),
+            "https_enabled": d.name in self._listeners, "restconf_enabled": cli.restconf_enabled(),
+            "unsaved_config": d.unsaved_config,
+            "running_config": cli.running(), "startup_config": cli.startup(),
+            "sessions": cli.sessions, "commands": [entry["command"] for entry in cli.commands],
+            "log": list(cli.commands)})
 
     async def _reboot(self, request: web.Request) -> web.Response:
         d = self._device(request)

@@ -25,7 +25,12 @@ FAULTS = {
     "endless_body": (bool, list), "lying_length": (bool, list), "gzip_bomb": (bool, list),
     "nesting_bomb": (bool, list), "nesting_depth": int, "not_json": (bool, list),
     "bad_json": str, "bad_json_paths": list, "tls_stall": bool, "reset_after": int,
+    # the SSH CLI (issue 13; lab/cli.py): IOS XE devices of a fleet with ``ssh: true``
+    "ssh_wrong_password": bool, "ssh_port_closed": bool, "ssh_privilege": int, "cli_delay_ms": (int, float),
+    "https_disabled": bool,
 }
+# faults of the IOS XE CLI and its configuration: refused on a profile without it
+SSH_FAULTS = ("ssh_wrong_password", "ssh_port_closed", "ssh_privilege", "cli_delay_ms", "https_disabled")
 BAD_JSON_KINDS = ("huge_number", "infinite_number", "invalid_utf8", "duplicate_keys", "top_level_array",
                   "top_level_string")
 # Values a type alone does not rule out (a bool is an int to isinstance): (valid?, what is expected).
@@ -35,6 +40,8 @@ FAULT_VALUES = {
     "drip_interval_ms": (lambda v: not isinstance(v, bool) and v > 0, "a number of milliseconds > 0"),
     "nesting_depth": (lambda v: not isinstance(v, bool) and v > 0, "an integer > 0"),
     "bad_json_paths": (lambda v: all(isinstance(p, str) for p in v), "a list of path parts (strings)"),
+    "ssh_privilege": (lambda v: not isinstance(v, bool) and v in (1, 15), "1 (log in at host>) or 15"),
+    "cli_delay_ms": (lambda v: not isinstance(v, bool) and v > 0, "a number of milliseconds > 0"),
 }
 DOMAIN = "lab.johann.test"
 
@@ -57,6 +64,8 @@ class Fleet:
     network: str = "127.77.0.0/16"
     port: int = 8443
     addressing: str = "address"   # "address": one loopback address each; "port": one port each
+    ssh: bool = False             # IOS XE devices also serve an SSH CLI (lab/cli.py)
+    ssh_port: int = 2222          # its port; with addressing "port", the first of a range of its own
 
 
 def _check_faults(name: str, faults: dict) -> dict:
@@ -74,7 +83,15 @@ def _check_faults(name: str, faults: dict) -> dict:
 def _spec(name: str, profile: str, faults: dict) -> DeviceSpec:
     if profile not in PROFILES:
         raise FleetError(f"device {name}: unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    ssh_faults = sorted(set(faults or {}) & set(SSH_FAULTS))
+    if ssh_faults and not has_cli(profile):
+        raise FleetError(f"device {name}: {ssh_faults[0]} needs an IOS XE profile (only they have the SSH CLI)")
     return DeviceSpec(name, profile, _check_faults(name, faults or {}))
+
+
+def has_cli(profile: str) -> bool:
+    """IOS XE devices have the SSH CLI; the generic standards-only device has none."""
+    return PROFILES[profile].platform == "iosxe"
 
 
 def load_fleet(path: Path, overrides: dict | None = None) -> Fleet:
@@ -111,8 +128,12 @@ def _fleet(specs: list[DeviceSpec], settings: dict) -> Fleet:
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise FleetError("device names must be unique")
+    if not isinstance(settings.get("ssh", False), bool):
+        raise FleetError(f"ssh must be true or false, not {settings['ssh']!r}")
     fleet = Fleet(specs, seed=int(settings.get("seed", 1)), network=str(settings.get("network", "127.77.0.0/16")),
-                  port=int(settings.get("port", 8443)), addressing=str(settings.get("addressing", "address")))
+                  port=int(settings.get("port", 8443)), addressing=str(settings.get("addressing", "address")),
+                  ssh=settings.get("ssh", False), ssh_port=int(settings.get("ssh_port", 2222)))
+    _check_ssh_ports(fleet)
     net = ipaddress.ip_network(fleet.network)
     if not net.is_loopback:
         raise FleetError(f"network {fleet.network} is not loopback: the lab only listens on 127.0.0.0/8 or ::1")
@@ -121,12 +142,29 @@ def _fleet(specs: list[DeviceSpec], settings: dict) -> Fleet:
     return fleet
 
 
+def _check_ssh_ports(fleet: Fleet) -> None:
+    """SSH ports must not collide with RESTCONF's: one port on each address, or two disjoint ranges."""
+    if not fleet.ssh:
+        return
+    n = len(fleet.devices) if fleet.addressing == "port" else 1
+    if fleet.ssh_port < fleet.port + n and fleet.port < fleet.ssh_port + n:
+        raise FleetError(f"ssh_port {fleet.ssh_port} overlaps the RESTCONF ports {fleet.port}..{fleet.port + n - 1}")
+    if not (0 < fleet.ssh_port and fleet.ssh_port + n - 1 <= 65535):
+        raise FleetError(f"ssh_port {fleet.ssh_port} is out of range for {n} devices")
+
+
 def credentials(state_dir: Path) -> dict:
-    """Lab-only credentials, random per state directory, kept owner-readable only."""
+    """Lab-only credentials, random per state directory, kept owner-readable only.
+
+    ``username``/``password`` serve RESTCONF and SSH; ``enable_secret`` is the CLI's ``enable`` secret
+    (added to the credentials of an older state directory).
+    """
     path = state_dir / "credentials.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    creds = {"username": "johann", "password": secrets.token_urlsafe(18)}
+    creds = json.loads(path.read_text()) if path.exists() else {}
+    if "enable_secret" in creds:
+        return creds
+    creds = {"username": "johann", "password": secrets.token_urlsafe(18), **creds,
+             "enable_secret": secrets.token_urlsafe(12)}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(creds, handle)
@@ -154,12 +192,30 @@ def build_devices(fleet: Fleet, creds: dict, clock: Clock) -> list[Device]:
         boot = anchor - 3600 * (2 + 2000 * unit(seed, "uptime"))
         device = Device(name=spec.name, profile=PROFILES[spec.profile], address=address, port=port,
                         seed=seed, username=creds["username"], password=password,
-                        dns_name=f"{spec.name}.{DOMAIN}", boot_time=boot, faults=spec.faults)
+                        dns_name=f"{spec.name}.{DOMAIN}", boot_time=boot, faults=spec.faults,
+                        ssh_port=_ssh_port(fleet, spec, i))
         device.reloads = [{"time": boot, "reason": "Reload Command"},
                           {"time": boot - 86400 * 40, "reason": "power-on"}]
         device.profile.build(device)
         devices.append(device)
     return devices
+
+
+def _ssh_port(fleet: Fleet, spec: DeviceSpec, index: int) -> int | None:
+    if not fleet.ssh or not has_cli(spec.profile):
+        return None
+    return fleet.ssh_port + (index if fleet.addressing == "port" else 0)
+
+
+def _ssh_vars(d: Device) -> dict:
+    """What network_cli needs for the SSH CLI (ansible_port stays RESTCONF's: plays map johann_ssh_port)."""
+    if d.ssh_port is None:
+        return {}
+    host = {"ansible_network_os": "cisco.ios.ios", "johann_ssh_port": d.ssh_port}
+    if d.faults.get("ssh_privilege", 15) < 15:
+        host.update({"ansible_become": True, "ansible_become_method": "enable",
+                     "ansible_become_password": "{{ lab_enable_secret }}"})   # a reference, not the secret
+    return host
 
 
 def write_inventory(devices: list[Device], path: Path, ca_path: Path, creds: dict, admin_url: str,
@@ -173,7 +229,7 @@ def write_inventory(devices: list[Device], path: Path, ca_path: Path, creds: dic
     for d in devices:
         host = {"ansible_host": d.address, "ansible_port": d.port, "lab_profile": d.profile.name,
                 "lab_platform": d.profile.platform, "lab_dns_name": d.dns_name,
-                "lab_faults": sorted(d.faults)}
+                "lab_faults": sorted(d.faults), **_ssh_vars(d)}
         group = "lab_" + d.profile.name.replace("-", "_").replace(".", "_")
         groups.setdefault(group, {"hosts": {}})["hosts"][d.name] = host
     inventory = {"all": {
@@ -184,6 +240,8 @@ def write_inventory(devices: list[Device], path: Path, ca_path: Path, creds: dic
                  "lab_admin_url": admin_url, "lab_client_cert": str(client_cert[0].resolve()),
                  "lab_client_key": str(client_cert[1].resolve())},
         "children": {"lab": {"children": groups}}}}
+    if any(d.ssh_port is not None for d in devices):
+        inventory["all"]["vars"]["lab_enable_secret"] = creds["enable_secret"]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -8,6 +8,7 @@ is the published rate times ``t2 - t1``.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import math
@@ -130,6 +131,19 @@ class Device:
     unsaved_config: bool = False
     config_version: int = 1
     last_modified: float = 0.0
+    ssh_port: int | None = None       # the SSH CLI's port (lab/ssh.py); None: no CLI
+    startup: dict | None = None       # the config as last saved; None: the same as the running config
+
+    # ------------------------------------------------------------ startup config
+    def keep_startup(self) -> None:
+        """The running config is about to change: keep a copy of it as the startup config, once."""
+        if self.startup is None:
+            self.startup = copy.deepcopy(self.config)
+
+    def saved(self) -> None:
+        """``write memory`` or ``cisco-ia:save-config``: startup is running again."""
+        self.startup = None
+        self.unsaved_config = False
 
     # ------------------------------------------------------------ uptime
     def uptime(self, now: float) -> float:

@@ -291,6 +291,7 @@ def _write(d: Device, method: str, sub: str, req: Request, now: float) -> Reply:
         else:
             _patch(working, segments, body, path)
     d.profile.validate(top, working[top])
+    d.keep_startup()
     d.config[top] = working[top]
     d.profile.after_write(d, top)
     d.config_version += 1

@@ -121,7 +121,7 @@ class DeviceServer:
             self.inflight -= 1
 
     async def _answer(self, request: web.BaseRequest, accept: str | None) -> web.StreamResponse:
-        if self.faults.get("restconf_disabled"):
+        if not self.device.profile.restconf_enabled(self.device):   # the fault, or `no restconf` over SSH
             self.stats["404"] += 1
             return web.Response(status=404, body=DISABLED_PAGE, content_type="text/html")
         if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), self.auth):

@@ -61,7 +61,7 @@ def device_truth(d: Device, now: float) -> dict:
         "now": now, "now_iso": iso(now, 3),
         "boot_time": d.boot_time, "boot_time_iso": iso(d.boot_time, 3), "uptime": d.uptime(now),
         "reloads": [{"time": r["time"], "reason": r["reason"]} for r in d.reloads],
-        "unsaved_config": d.unsaved_config,
+        "unsaved_config": d.unsaved_config, "restconf_enabled": p.restconf_enabled(d), "ssh_port": d.ssh_port,
         "cpu": d.cpu(now), "memory_used_fraction": d.memory_fraction(now),
         "interfaces": interface_truth(d, now),
         "environment": environment_truth(d, now),

@@ -55,6 +55,14 @@ class Profile:
     def after_write(self, device: Device, top: str) -> None:
         """Propagate a committed write to the other views of the same data."""
 
+    def https_enabled(self, _device: Device) -> bool:
+        """Whether the device's HTTPS server listens (else connections are refused: ``https_disabled``)."""
+        return True
+
+    def restconf_enabled(self, device: Device) -> bool:
+        """Whether the device answers RESTCONF (else 404 for every path: the ``restconf_disabled`` fault)."""
+        return not device.faults.get("restconf_disabled")
+
     def module_names(self) -> set[str]:
         return {m for m, _ in self.modules}
 

@@ -24,6 +24,9 @@ from lab.profiles.base import (
     is_hostname,
 )
 
+NATIVE = oper.NATIVE
+HTTP = "Cisco-IOS-XE-http:http"
+RESTCONF = "Cisco-IOS-XE-restconf:restconf"
 HOSTILE = {
     "hostname": "<script>window.__johann_xss=1</script>",
     "description": "\"><img src=x onerror=\"window.__johann_xss=2\">",
@@ -205,7 +208,7 @@ def _native(device: Device, release: Release) -> dict:
             "name-server": {"no-vrf": ["10.0.0.53", "10.0.1.53"]},
             "route": {"ip-route-interface-forwarding-list": [
                 {"prefix": "0.0.0.0", "mask": "0.0.0.0", "fwd-list": [{"fwd": f"10.11.{seed % 200}.254"}]}]},
-            "Cisco-IOS-XE-http:http": {"authentication": {"local": [None]}, "server": False,
+            HTTP: {"authentication": {"local": [None]}, "server": False,
                                        "secure-server": True},
         },
         "interface": interfaces,
@@ -221,8 +224,13 @@ def _native(device: Device, release: Release) -> dict:
         },
         "license": {"udi": {"pid": release.model, "sn": device.identity["serial"]}},
         "line": {"vty": [{"first": 0, "last": 4, "transport": {"input": {"input": ["ssh"]}}}]},
-        "Cisco-IOS-XE-restconf:restconf": [None],
+        RESTCONF: [None],
     }
+    if device.faults.get("restconf_disabled"):   # the HTTPS server answers, RESTCONF is not configured
+        del native[RESTCONF]
+    if device.faults.get("https_disabled"):   # as from the factory: no HTTPS server, no RESTCONF
+        native.pop(RESTCONF, None)
+        native["ip"][HTTP] = {"server": False, "secure-server": False}
     if csr:
         native["platform"] = {"Cisco-IOS-XE-platform:console": {"output": "virtual"}}
         native["spanning-tree"] = {"Cisco-IOS-XE-spanning-tree:extend": {"system-id": [None]}}
@@ -285,6 +293,15 @@ class IosXe(Profile):
         native = _native(device, r)
         device.config = {"Cisco-IOS-XE-native:native": native,
                          "ietf-interfaces:interfaces": _ietf_config(device, native)}
+
+    def https_enabled(self, device: Device) -> bool:
+        """The HTTPS server listens while the running config has ``ip http secure-server``."""
+        return bool(device.config.get(NATIVE, {}).get("ip", {}).get(HTTP, {}).get("secure-server"))
+
+    def restconf_enabled(self, device: Device) -> bool:
+        """RESTCONF answers while the running config has ``restconf`` and ``ip http secure-server``."""
+        native = device.config.get(NATIVE, {})
+        return RESTCONF in native and bool(native.get("ip", {}).get(HTTP, {}).get("secure-server"))
 
     # ------------------------------------------------------------ writes
     def validate(self, top: str, value) -> None:

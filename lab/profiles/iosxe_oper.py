@@ -85,7 +85,7 @@ def _descriptions(device: Device) -> dict[str, str]:
 
 
 def save_config(device: Device, _body: dict) -> dict:
-    device.unsaved_config = False
+    device.saved()
     return {"cisco-ia:output": {"result": "Save running config successful"}}
 
 

@@ -206,3 +206,35 @@ def test_execution_environment_sets_what_aras_callback_reads():
     assert env["ANSIBLE_CALLBACK_PLUGINS"] == "/usr/share/ara/plugins/callback"
     assert env["ARA_API_CLIENT"] == "http" and "ARA_API_SERVER" not in env   # AWX's credential names the server
     assert {n for n in env if n.startswith("ARA_")} <= ara_env
+
+
+def test_enable_restconf_template_runs_its_playbook_with_ssh_and_restconf_credentials():
+    template = load(AWX / "job_template_enable_restconf.yml")
+    text = (ROOT / template["playbook"]).read_text()
+    plays = yaml.safe_load(text)
+    assert [p["name"] for p in plays] == ["Enable RESTCONF on Cisco IOS XE over SSH", "Prove that RESTCONF answers"]
+    assert plays[0]["vars"]["ansible_connection"] == "ansible.netcommon.network_cli"
+    assert "ansible_connection" not in plays[1].get("vars", {})   # the proof reads over RESTCONF
+    for question in template["survey_spec"]["spec"]:
+        assert question["variable"] in text, question["variable"]
+        if question["type"] == "multiplechoice":
+            assert question["default"] in question["choices"]
+    assert template["ask_limit_on_launch"] is True and template["diff_mode"] is True
+    assert len(template["credentials"]) == 3 and template["become_enabled"] is False
+
+
+def test_show_run_template_writes_beside_the_monitors_report():
+    template = load(AWX / "job_template_show_run.yml")
+    monitor = load(AWX / "job_template_monitor.yml")
+    text = (ROOT / template["playbook"]).read_text()
+    (play,) = yaml.safe_load(text)
+    assert play["hosts"] == "{{ target | default('all') }}"   # monitor.yml's targeting
+    for question in template["survey_spec"]["spec"]:
+        assert question["variable"] in text, question["variable"]
+        if question["type"] == "multiplechoice":
+            assert question["default"] in question["choices"]
+    # the same report directory as the monitor's: the device pages link the files
+    assert template["extra_vars"] == {"johann_report_dir": monitor["extra_vars"]["johann_report_dir"]}
+    assert "johann_report_dir" in text and "lookup('johann.monitor.report_path'" in text
+    assert template["credentials"] == monitor["credentials"] and template["ask_limit_on_launch"] is True
+    assert template["inventory"] == monitor["inventory"] and template["allow_simultaneous"] is False

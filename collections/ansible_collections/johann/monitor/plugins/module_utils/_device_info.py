@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import shlex
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,8 @@ SCHEMA = 1
 MODULES_STATE = "ietf-yang-library:modules-state"
 YANG_LIBRARY = "ietf-yang-library:yang-library"
 AUTH_HINT = " (check the username and password; IOS XE accepts privilege-15 users only)"
+# what turns RESTCONF on for an IOS XE device (over SSH with cisco.ios; the playbook proves the result)
+ENABLE_HINT = "; enable it over SSH: ansible-playbook playbooks/enable_restconf.yml --limit {host}"
 
 
 @dataclass
@@ -114,8 +117,8 @@ async def probe_modules(client: RestconfClient) -> set[str]:
         except NotFound:
             if first.error_tag is None:   # the web server answered, not RESTCONF
                 raise RestconfDisabled(f"RESTCONF not enabled: {first.status} on {await client.root()} "
-                                       "(the HTTPS server answered but RESTCONF did not; enable `restconf` "
-                                       "on the device)", first.url, first.path) from None
+                                       "(the HTTPS server answered but RESTCONF did not: `restconf` is not "
+                                       "configured)", first.url, first.path) from None
             raise
     return _module_names(unwrap(reply.data))
 
@@ -177,6 +180,8 @@ class _Run:
                 return self.finish("auth_failed", str(exc) + AUTH_HINT, client)
             except TransportError as exc:   # no answer at all: unreachable; after answers: broken
                 return self.finish("error" if client.answered else "unreachable", str(exc), client)
+            except RestconfDisabled as exc:
+                return self.finish("error", str(exc) + ENABLE_HINT.format(host=shlex.quote(self.label)), client)
             except RestconfError as exc:
                 return self.finish("error", str(exc), client)
             platform = self._platform(modules)
