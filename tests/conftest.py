@@ -28,3 +28,13 @@ def lab(tmp_path_factory) -> RunningLab:
                         "--epoch", str(EPOCH), "--frozen", "--network", NETWORK)
     yield running
     assert running.stop() == 0, running.stderr()
+
+
+@pytest.fixture(scope="session")
+def ssh_lab(tmp_path_factory) -> RunningLab:
+    """The SSH CLI's fleet (tests/lab/ssh_fleet.yml), on a /24 of its own: its tests change devices'
+    configuration over SSH, which the session fleet's tests must never see."""
+    running = start_lab(ROOT / "tests/lab/ssh_fleet.yml", tmp_path_factory.mktemp("ssh_lab"),
+                        "--epoch", str(EPOCH), "--frozen", "--network", subnet(210))
+    yield running
+    assert running.stop() == 0, running.stderr()

@@ -28,7 +28,8 @@ DEVICES = {
     "badpass": "auth_failed", "err500": "degraded", "malformed": "error",
     "closed": "unreachable", "wrongcert": "unreachable",
 }
-SECRET_VARS = ("ansible_user", "ansible_password", "restconf_ca_path", "restconf_validate_certs")
+SECRET_VARS = ("ansible_user", "ansible_password", "restconf_ca_path", "restconf_validate_certs",
+               "lab_enable_secret")   # the lab's SSH enable secret, when its fleet has SSH
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,12 @@ LINES = ["ip http secure-server", "ip http authentication local", "restconf"]
 DEFAULT_OUT = {"ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_FORCE_COLOR": "0"}
 
 
+@pytest.fixture(scope="module")
+def lab(ssh_lab):
+    """This module's tests run on the SSH fleet's own lab (tests/lab/ssh_fleet.yml), not the session's."""
+    return ssh_lab
+
+
 def enable(lab, *args: str):
     return run_playbook(lab, PLAYBOOK, *args, extra_env=DEFAULT_OUT)
 
@@ -100,6 +106,8 @@ def test_enable_turns_restconf_on_and_proves_it(lab, first_run):
     assert counts["c9300x"]["changed"] == 0 and counts["c9300x"]["failed"] == 0   # already on: nothing typed
     assert counts["priv1"]["failed"] == 0   # privilege 1: enable with the inventory's become password
     assert "enable" in cli(lab, "priv1")["commands"]
+    secrets = (lab.auth[1], lab.inventory["all"]["vars"]["lab_enable_secret"])
+    assert not any(secret in first_run.stdout + first_run.stderr for secret in secrets)
 
 
 def test_only_the_three_lines_are_typed_in_config_mode(lab, first_run):

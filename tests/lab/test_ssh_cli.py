@@ -2,7 +2,7 @@
 unmodified, whose running config is the one RESTCONF serves (``restconf`` over SSH turns RESTCONF on).
 
 The first half drives lab/cli.py without sockets; the second logs in over SSH (asyncssh's client) to the
-session lab, and one test runs cisco.ios.ios_config over network_cli (ansible-pylibssh) end to end.
+SSH fleet's own lab (tests/lab/ssh_fleet.yml, the ssh_lab fixture), and one test runs cisco.ios.ios_config over network_cli (ansible-pylibssh) end to end.
 """
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ CREDS = {"username": "johann", "password": "pass-word", "enable_secret": "en-sec
 # cisco.ios's terminal plugin: what network_cli takes for a prompt (plugins/terminal/ios.py)
 PROMPT = re.compile(rb"[\r\n]?[\w\+\-\.:\/\[\]]+(?:\([^\)]+\)){0,3}(?:[>#]) ?$")
 HOSTNAME = "/restconf/data/Cisco-IOS-XE-native:native/hostname"
+
+
+@pytest.fixture(scope="module")
+def lab(ssh_lab):
+    """This module's tests run on the SSH fleet's own lab (tests/lab/ssh_fleet.yml), not the session's."""
+    return ssh_lab
 
 
 def _cli(profile: str = "iosxe-17", **faults) -> CliDevice:
@@ -282,7 +288,7 @@ def test_host_key_is_made_once_and_kept_private(tmp_path):
     assert host_key(tmp_path).public_data == first.public_data
 
 
-# ---------------------------------------------------------------- over SSH, against the session lab
+# ---------------------------------------------------------------- over SSH, against the SSH fleet's lab
 class Shell:
     """An interactive SSH session as network_cli drives one: send a line, read up to the next prompt."""
 
