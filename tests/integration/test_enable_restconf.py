@@ -9,12 +9,17 @@ RESTCONF on already.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
-from tests.integration.conftest import run_playbook
+from tests.integration.conftest import ARA_OFF, run_playbook
 from tests.lablib import ROOT
 
 PLAYBOOK = ROOT / "playbooks/enable_restconf.yml"
@@ -176,3 +181,29 @@ def test_a_wrong_enable_secret_is_named(lab):
     message = fatal(run.stdout, "priv1")
     assert "failed to elevate privilege to enable mode" in message and "check ansible_become_password" in message
     assert "not-the-secret" not in message
+
+
+def test_ssh_password_from_a_vaulted_inventory(lab, tmp_path):
+    """The SSH (and RESTCONF) password as an Ansible Vault string in group_vars, never in the output."""
+    inventory = yaml.safe_load((lab.state_dir / "inventory.yml").read_text())
+    password = inventory["all"]["vars"].pop("ansible_password")
+    (tmp_path / "inv").mkdir()
+    (tmp_path / "inv/hosts.yml").write_text(yaml.safe_dump(inventory))
+    (tmp_path / "vault-pass").write_text("lab-vault-key\n")
+    vault = subprocess.run([str(Path(sys.executable).with_name("ansible-vault")), "encrypt_string",
+                            "--vault-password-file", str(tmp_path / "vault-pass"), "--name", "ansible_password",
+                            password], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "$ANSIBLE_VAULT;1.1;AES256" in vault and password not in vault
+    (tmp_path / "inv/group_vars/all").mkdir(parents=True)
+    (tmp_path / "inv/group_vars/all/vault.yml").write_text(vault)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), **ARA_OFF, **DEFAULT_OUT)
+    run = subprocess.run([str(Path(sys.executable).with_name("ansible-playbook")), str(PLAYBOOK), "-i",
+                          str(tmp_path / "inv"), "--limit", "c9300", "--vault-password-file", str(tmp_path / "vault-pass"),
+                          "-v"], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert recap(run.stdout)["c9300"]["failed"] == 0 and "RESTCONF answers on" in run.stdout
+    assert password not in run.stdout + run.stderr
+    without = subprocess.run([str(Path(sys.executable).with_name("ansible-playbook")), str(PLAYBOOK), "-i",
+                              str(tmp_path / "inv"), "--limit", "c9300"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=300, env=env)
+    assert without.returncode != 0 and "no vault secrets" in without.stdout + without.stderr
