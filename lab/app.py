@@ -193,7 +193,7 @@ class Lab:
         d = self._device(request)
         query = {k: v for k, v in request.query.items() if k not in ("path", "accept", "at")}
         at = float(request.query.get("at", self.clock.now()))
-        accept = request.query.get("accept", restconf.JSON_TYPE)
+        accept = request.query.get("accept", d.profile.media_type)
         status, body = restconf.served(d, request.query["path"], query, at, accept)
         return web.Response(status=200, content_type="application/json",
                             text=json.dumps({"status": status, "body": body.decode()}))

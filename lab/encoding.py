@@ -20,6 +20,8 @@ def namespace(module: str) -> str:
     """The XML namespace of a YANG module, as the vendors name them."""
     if module.startswith("Cisco-IOS-XE-") or module.startswith("cisco-"):
         return f"http://cisco.com/ns/yang/{module}"
+    if module == "Cisco-NX-OS-device":
+        return "http://cisco.com/ns/yang/cisco-nx-os-device"
     if module.startswith("openconfig-"):
         return f"http://openconfig.net/yang/{module[len('openconfig-'):]}"
     return f"urn:ietf:params:xml:ns:yang:{module}"

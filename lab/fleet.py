@@ -186,7 +186,8 @@ def build_devices(fleet: Fleet, creds: dict, clock: Clock) -> list[Device]:
     devices = []
     for i, spec in enumerate(fleet.devices):
         address = str(next(hosts)) if fleet.addressing == "address" else str(first)
-        port = fleet.port if fleet.addressing == "address" else fleet.port + i
+        # a profile's own port (EOS: 6020) where each device has its address; with "port" addressing, the range's
+        port = (PROFILES[spec.profile].port or fleet.port) if fleet.addressing == "address" else fleet.port + i
         seed = int(unit(fleet.seed, spec.name) * 2 ** 31)
         password = creds["password"] + ("-not-this" if spec.faults.get("wrong_credentials") else "")
         boot = anchor - 3600 * (2 + 2000 * unit(seed, "uptime"))

@@ -14,8 +14,10 @@ from pathlib import Path
 import httpx
 import yaml
 
-PATHS = {"ietf": "ietf-system:system/hostname"}
+PATHS = {"ietf": "ietf-system:system/hostname", "nxos": "Cisco-NX-OS-device:System/name",
+         "openconfig": "openconfig-system:system/state/hostname"}
 DEFAULT_PATH = "Cisco-IOS-XE-native:native/hostname"
+ACCEPT = "application/yang-data+json, application/yang.data+json;q=0.9"   # NX-OS serves only the dotted type
 
 
 def _hosts(inventory: dict):
@@ -27,7 +29,7 @@ async def _probe(client: httpx.AsyncClient, name: str, host: dict, auth) -> tupl
     url = f"https://{host['ansible_host']}:{host['ansible_port']}/restconf/data/" \
           + PATHS.get(host["lab_platform"], DEFAULT_PATH)
     try:
-        reply = await client.get(url, auth=auth, headers={"Accept": "application/yang-data+json"})
+        reply = await client.get(url, auth=auth, headers={"Accept": ACCEPT})
     except httpx.ConnectError as exc:
         return name, host["lab_profile"], f"cannot connect: {exc}"[:90]
     except httpx.TimeoutException:

@@ -50,24 +50,32 @@ def wants_json(accept: str | None) -> bool:
     return accept is not None and "json" in accept.lower()
 
 
-def render(reply: Reply, accept: str | None, json_type: str = JSON_TYPE) -> tuple[bytes, str | None]:
+def render(reply: Reply, accept: str | None, json_type: str = JSON_TYPE,
+           xml_type: str = XML_TYPE) -> tuple[bytes, str | None]:
     if reply.raw is not None:
         return reply.raw, reply.content_type
     if reply.document is None:
         return b"", None
     if wants_json(accept):
         return dump_json(reply.document), json_type
-    return dump_xml(reply.document), XML_TYPE
+    return dump_xml(reply.document), xml_type
 
 
 def error_reply(err: RestconfError) -> Reply:
     return Reply(err.status, err.as_json(), headers=dict(err.headers))
 
 
-def error_body(err: RestconfError, accept: str | None) -> tuple[bytes, str]:
+def error_body(err: RestconfError, accept: str | None, json_type: str = JSON_TYPE,
+               xml_type: str = XML_TYPE) -> tuple[bytes, str]:
     if wants_json(accept):
-        return dump_json(err.as_json()), JSON_TYPE
-    return err.as_xml().encode(), XML_TYPE
+        return dump_json(err.as_json()), json_type
+    return err.as_xml().encode(), xml_type
+
+
+def acceptable(accept: str | None, types: tuple[str, ...]) -> bool:
+    """Whether an Accept header names one of ``types`` (a profile without ``accept_types`` takes any)."""
+    named = {part.split(";")[0].strip().lower() for part in (accept or "").split(",")}
+    return not types or bool(named & set(types))
 
 
 # ---------------------------------------------------------------- built-in documents
@@ -130,9 +138,14 @@ def _dispatch(d: Device, req: Request, now: float, root: str) -> Reply:
     path, method = req.path, req.method
     if path == "/.well-known/host-meta":
         _allow(method, ("GET", "HEAD"))
+        if not d.profile.host_meta:
+            raise _not_found(path)
         return host_meta(root, d.profile.platform == "ietf")
     if path != root and not path.startswith(root + "/"):
         raise _not_found(path)
+    if not acceptable(req.accept, d.profile.accept_types):
+        raise RestconfError(406, "invalid-value", f"the Accept header must name {' or '.join(d.profile.accept_types)}",
+                            "protocol")
     rest = path[len(root):].strip("/")
     if rest in ("", "yang-library-version"):
         _allow(method, ("GET", "HEAD"))
@@ -147,7 +160,7 @@ def _dispatch(d: Device, req: Request, now: float, root: str) -> Reply:
     params = _query(req.query)
     sub = rest[len("data"):].strip("/")
     if method in ("GET", "HEAD"):
-        return _get(d, sub, params, now, req.if_none_match)
+        return _get_or_missing(d, sub, params, now, req.if_none_match)
     if method in ("PUT", "PATCH", "POST", "DELETE"):
         return _write(d, method, sub, req, now)
     raise RestconfError(405, "operation-not-supported", f"method {method} is not supported",
@@ -193,6 +206,16 @@ def _document_value(d: Device, top: str, doc: Document, now: float):
     return doc.render(d, now)
 
 
+def _get_or_missing(d: Device, sub: str, params: dict[str, str], now: float, if_none_match: str | None) -> Reply:
+    """A GET; a resource the device lacks is 404, or what the profile answers instead (NX-OS: 204 No Content)."""
+    try:
+        return _get(d, sub, params, now, if_none_match)
+    except RestconfError as err:
+        if err.status == 404 and d.profile.missing_status != 404:
+            return Reply(d.profile.missing_status)
+        raise
+
+
 def _get(d: Device, sub: str, params: dict[str, str], now: float, if_none_match: str | None) -> Reply:
     docs = documents(d)
     if not sub:  # the datastore resource: every active document
@@ -218,7 +241,18 @@ def _get(d: Device, sub: str, params: dict[str, str], now: float, if_none_match:
                                     target.name if target.is_entry or isinstance(value, list) else None)
     if params.get("depth", "unbounded") != "unbounded":
         value = dtree.limit_depth(value, int(params["depth"]))
-    return Reply(200, {name: value}, headers=_etag(d) if doc.kind != "state" else {})
+    if d.profile.bare_names:
+        name = dtree.local_name(name)[1]
+    headers = _etag(d) if doc.kind != "state" else {}
+    node = value[0] if target.is_entry and isinstance(value, list) and len(value) == 1 else value
+    if d.profile.reply_children and isinstance(node, dict) and node:
+        return Reply(200, children(node, dtree.local_name(name)[0] or ""), headers=headers)
+    return Reply(200, {name: value}, headers=headers)
+
+
+def children(node: dict, module: str) -> dict:
+    """A node's members, each qualified with its module (EOS's reply to a GET of a container or entry)."""
+    return {member if ":" in member or not module else f"{module}:{member}": value for member, value in node.items()}
 
 
 def _content(value, content: str, doc: Document, segments, list_name: str):
@@ -404,12 +438,15 @@ def _operations(d: Device, req: Request, name: str) -> Reply:
 
 
 def get_json(d: Device, path: str, query: Mapping[str, str], now: float):
-    """A GET answered in-process, decoded: ``(status, value of the one member or None)``."""
-    status, body = served(d, "/restconf/data/" + path, query, now, JSON_TYPE)
+    """A GET answered in-process, decoded: ``(status, value of the one member or None)``.
+
+    A reply of several members (EOS answers a container's children) is returned whole, as clients unwrap it.
+    """
+    status, body = served(d, "/restconf/data/" + path, query, now, d.profile.media_type)
     if status != 200:
         return status, None
-    (value,) = json.loads(body).values()
-    return status, value
+    document = json.loads(body)
+    return status, next(iter(document.values())) if len(document) == 1 else document
 
 
 def served(d: Device, path: str, query: Mapping[str, str], now: float, accept: str | None) -> tuple[int, bytes]:

@@ -142,7 +142,9 @@ class DeviceServer:
             accept=accept, content_type=request.headers.get("Content-Type"),
             body=await request.read(), if_none_match=request.headers.get("If-None-Match"))
         reply = restconf.dispatch(self.device, req, self.clock.now(), self.root)
-        body, ctype = restconf.render(reply, accept, self.faults.get("media_type", self.device.profile.media_type))
+        profile = self.device.profile
+        body, ctype = restconf.render(reply, accept, self.faults.get("media_type", profile.media_type),
+                                      profile.xml_media_type)
         self.stats[str(reply.status)] += 1
         hostile = self._hostile_fault(request.method, reply.status, path)
         if hostile:
@@ -158,7 +160,7 @@ class DeviceServer:
         return web.Response(status=reply.status, body=body or None, headers=headers)
 
     def _error(self, err: RestconfError, accept: str | None) -> web.Response:
-        body, ctype = restconf.error_body(err, accept)
+        body, ctype = restconf.error_body(err, accept, self.device.profile.media_type, self.device.profile.xml_media_type)
         return web.Response(status=err.status, body=body, headers=dict(err.headers, **{"Content-Type": ctype}))
 
     async def _reset(self, request, status: int, body: bytes, ctype: str | None) -> web.StreamResponse:

@@ -8,6 +8,10 @@ INTERFACES = "ietf-interfaces:interfaces"
 
 
 def _interface_config(d: Device) -> dict[str, dict]:
+    """Per interface its ``enabled`` and ``description``: ietf-interfaces, or the profile's own (EOS: OpenConfig)."""
+    own = getattr(d.profile, "interface_config", None)
+    if own:
+        return own(d)
     return {e["name"]: e for e in d.config.get(INTERFACES, {}).get("interface", [])}
 
 
@@ -52,6 +56,7 @@ def environment_truth(d: Device, now: float) -> list[dict] | None:
 def device_truth(d: Device, now: float) -> dict:
     p = d.profile
     release = getattr(p, "release", None)
+    own = getattr(p, "truth", None)   # a profile's own values over the generic ones (NX-OS: versions, sensors...)
     return {
         "name": d.name, "profile": p.name, "platform": p.platform, "vendor": p.vendor,
         "address": d.address, "port": d.port, "dns_name": d.dns_name,
@@ -70,4 +75,5 @@ def device_truth(d: Device, now: float) -> dict:
         "documents": sorted(p.documents),
         "inactive": sorted(k for k, v in p.documents.items() if v.inactive),
         "config": d.config,
+        **(own(d, now) if own else {}),
     }

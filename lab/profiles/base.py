@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.encoding import JSON_TYPE, RestconfError
+from lab.encoding import JSON_TYPE, XML_TYPE, RestconfError
 from lab.model import Device
 
 Render = Callable[[Device, float], Any]
@@ -45,6 +45,16 @@ class Profile:
     capabilities: list[str] = field(default_factory=lambda: list(BASE_CAPABILITIES))
     media_type: str = JSON_TYPE
     operations: dict[str, Callable[[Device, dict], dict]] = field(default_factory=dict)
+    # wire quirks of devices that follow an early RESTCONF draft (Cisco NX-OS):
+    xml_media_type: str = XML_TYPE
+    accept_types: tuple[str, ...] = ()   # the Accept header must name one of these, else 406 (empty: any)
+    missing_status: int = 404            # what a GET of a resource the device lacks answers (NX-OS: 204)
+    bare_names: bool = False             # reply members without their module prefix (``{"PhysIf-list": ...}``)
+    # Arista EOS: a GET of a container or list entry answers its children, each module-qualified
+    # (``{"openconfig-interfaces:admin-status": "UP", ...}``), not the node; no host-meta (404); its own port
+    reply_children: bool = False
+    host_meta: bool = True
+    port: int | None = None              # the device's port with `addressing: address` (None: the fleet's)
 
     def build(self, device: Device) -> None:  # pragma: no cover - overridden
         raise NotImplementedError

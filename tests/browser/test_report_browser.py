@@ -48,6 +48,23 @@ def test_device_page_loads_clean_and_shows_its_record(report_page, report_dir):
     assert page.screenshot("report-device-c9300").stat().st_size > 20_000
 
 
+@pytest.mark.parametrize("host,vendor", [("eos", "Arista"), ("nxos", "Cisco"), ("gx", None), ("csr", "Cisco")])
+def test_a_mixed_fleet_is_one_report(report_page, report_dir, lab, host, vendor):
+    """IOS XE, NX-OS, OpenConfig (EOS) and IETF devices side by side: each row and page shows its own
+    model and serial, as the lab's truth has them."""
+    truth = lab.truth(host)
+    index = report_page.open(report_dir / "index.html")
+    row = next(r for r in index.table_rows("#devices") if r[0] == host)
+    assert truth["model"] in row and truth["serial"] in row
+    page = report_page.open(report_dir / "devices" / f"{host}.html")
+    page.assert_clean()
+    body = page.text("body")
+    assert truth["serial"] in body and truth["model"] in body and truth["os_version_full"] in body
+    if vendor:
+        assert vendor in body
+    assert len(page.table_rows("table.interfaces")) == len(truth["interfaces"])
+
+
 def test_sorting_by_cpu_orders_numbers(report_page, report_dir):
     page = report_page.open(report_dir / "index.html")
     cpu = _column(page, "CPU %")

@@ -102,7 +102,7 @@ FAULTS = [
     ("err500", "degraded", "environment: device error: 500 operation-failed"),
     ("wrongcert", "unreachable", "TLS certificate verification failed for 127."),
     ("norestconf", "error", "RESTCONF not enabled: 404 on /restconf (the HTTPS server answered but RESTCONF did "
-                            "not: `restconf` is not configured); enable it over SSH: ansible-playbook "
+                            "not: `restconf` is not configured); on IOS XE, enable it over SSH: ansible-playbook "
                             "playbooks/enable_restconf.yml --limit norestconf"),
     ("mtls", "unreachable", "the device may have refused the TLS handshake; a device that requires a client "
                             "certificate (mutual TLS) does this: set client_cert and client_key"),

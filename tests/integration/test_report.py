@@ -113,6 +113,8 @@ def _as_csv(value, text: str) -> str:
     text that would run as a formula with the CSV's leading quote."""
     if isinstance(value, dt.datetime):
         return text if xlsx.utc_datetime(text) == value else value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool) and text.endswith(".0"):   # 48.0 reads back as 48
+        return text if float(text) == value else writer._cell(value)
     return writer._cell(value)
 
 

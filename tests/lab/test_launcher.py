@@ -20,7 +20,7 @@ def _lab(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("fleet,message", [
-    ("groups: [{profile: nxos}]", "unknown profile 'nxos'"),
+    ("groups: [{profile: junos}]", "unknown profile 'junos'"),
     ("groups: [{profile: ietf, faults: {explode: true}}]", "unknown fault 'explode'"),
     ("groups: [{profile: ietf, faults: {hang: 3}}]", "fault hang has the wrong type"),
     ("network: 10.0.0.0/8\ngroups: [{profile: ietf}]", "is not loopback"),

@@ -42,6 +42,9 @@ def test_every_release_normalises_to_the_truth(profile):
     assert set(interfaces) == set(truth["interfaces"])
     for name, t in truth["interfaces"].items():
         got = interfaces[name]
+        if t["counters"] is None:   # a model without counters for this interface (NX-OS loopbacks)
+            assert set(got["counters"].values()) == {None} and got["counter_widths"] == {}
+            continue
         assert got["counters"]["in_octets"] == t["counters"]["in-octets"]
         assert got["counters"]["out_octets"] == t["counters"]["out-octets"] % 2 ** got["counter_widths"]["out_octets"]
         assert got["description"] == t["description"]
@@ -77,6 +80,9 @@ def test_rates_between_two_runs_match_the_lab(profile, reboot):
     assert result["rebooted"] is reboot
     checked = 0
     for name, got in result["interfaces"].items():
+        if truth[name]["counters"] is None:   # no counters, no rates (NX-OS loopbacks)
+            assert got["in_bps"] is None
+            continue
         expected = truth[name]["rates"]
         assert got["in_bps"] is not None and got["in_bps"] >= 0, (name, got)
         assert got["in_bps"] == pytest.approx(expected["in_bps"], rel=0.01, abs=50), name

@@ -25,7 +25,7 @@ description:
   - "Columns: C(ip) (required: an IPv4 or IPv6 address or a DNS name) becomes C(ansible_host);
     C(name) (optional) the inventory hostname, by default the C(ip);
     C(username) C(ansible_user); C(password) C(ansible_password);
-    C(platform) C(johann_platform) (V(iosxe) or V(ietf), case-insensitive; empty or V(auto) lets
+    C(platform) C(johann_platform) (V(iosxe), V(nxos), V(openconfig) or V(ietf), case-insensitive; empty or V(auto) lets
     M(johann.monitor.device_info) choose from the device's YANG library);
     C(port) C(restconf_port) (1 to 65535; by default 443);
     C(group) one or more groups, separated by C(;), created as needed. Group names Ansible would not

@@ -64,10 +64,12 @@ def _alert(kind: str, level: str, message: str, subject: str | None = None) -> d
 
 
 def _cpu(record: dict, t: dict) -> list[dict]:
+    # an average only: an instant reading (five_seconds; all NX-OS and EOS give) would alert on every spike
     cpu = record.get("cpu") or {}
-    value = cpu.get("five_minutes") if cpu.get("five_minutes") is not None else cpu.get("one_minute")
+    value, span = (cpu.get("five_minutes"), "5 minutes") if cpu.get("five_minutes") is not None \
+        else (cpu.get("one_minute"), "1 minute")
     level = _level(value, t["cpu_percent"])
-    return [_alert("cpu", level, f"CPU {value}% over 5 minutes (threshold {t['cpu_percent'][level]:g}%)")] \
+    return [_alert("cpu", level, f"CPU {value}% over {span} (threshold {t['cpu_percent'][level]:g}%)")] \
         if level else []
 
 

@@ -42,9 +42,10 @@ from ansible_collections.johann.monitor.plugins.module_utils._restconf.errors im
 SCHEMA = 1
 MODULES_STATE = "ietf-yang-library:modules-state"
 YANG_LIBRARY = "ietf-yang-library:yang-library"
+CAPABILITIES = "ietf-restconf-monitoring:restconf-state/capabilities"
 AUTH_HINT = " (check the username and password; IOS XE accepts privilege-15 users only)"
 # what turns RESTCONF on for an IOS XE device (over SSH with cisco.ios; the playbook proves the result)
-ENABLE_HINT = "; enable it over SSH: ansible-playbook playbooks/enable_restconf.yml --limit {host}"
+ENABLE_HINT = "; on IOS XE, enable it over SSH: ansible-playbook playbooks/enable_restconf.yml --limit {host}"
 
 
 @dataclass
@@ -82,7 +83,7 @@ def select_sections(gather: list[str]) -> list[str]:
     return [n for n in chosen if n not in excluded]
 
 
-async def _fetch(client: RestconfClient, resource: Resource) -> Outcome:
+async def _fetch(client: RestconfClient, resource: Resource, no_content: str) -> Outcome:
     started = time.monotonic()
     try:
         reply = await client.get(resource.path, resource.params or None)
@@ -95,7 +96,7 @@ async def _fetch(client: RestconfClient, resource: Resource) -> Outcome:
         return Outcome(resource, "error", message=str(exc), duration=time.monotonic() - started)
     elapsed = time.monotonic() - started
     if reply.status == 204 or reply.data is None:
-        return Outcome(resource, "absent", message=f"no data on {resource.path} (204: the feature is not running)",
+        return Outcome(resource, "absent", message=f"no data on {resource.path} (204: {no_content})",
                        duration=elapsed)
     return Outcome(resource, "ok", data=unwrap(reply.data), duration=elapsed)
 
@@ -107,8 +108,30 @@ def _module_names(data: Any) -> set[str]:
     return {n for n in names if n}
 
 
+def _capability_modules(data: Any) -> set[str]:
+    """Module names from capability URIs (``...?module=Cisco-NX-OS-device&revision=...``)."""
+    names = set()
+    for capability in as_list(member(data, "capability")):
+        query = str(capability).partition("?")[2]
+        pairs = (p.split("=", 1) for p in query.split("&") if "=" in p)
+        names |= {value for key, value in pairs if key == "module" and value}
+    return names
+
+
+async def _no_library(client: RestconfClient) -> set[str]:
+    """A device whose library resources answer 204 (NX-OS's "no such resource"): its capabilities' modules."""
+    try:
+        reply = await client.get(YANG_LIBRARY)
+        if reply.data is not None:
+            return _module_names(unwrap(reply.data))
+        reply = await client.get(CAPABILITIES)
+    except NotFound:
+        return set()
+    return _capability_modules(unwrap(reply.data))
+
+
 async def probe_modules(client: RestconfClient) -> set[str]:
-    """The implemented YANG modules: RFC 7895 modules-state, else RFC 8525 yang-library."""
+    """The implemented YANG modules: RFC 7895 modules-state, else RFC 8525 yang-library, else capabilities."""
     try:
         reply = await client.get(MODULES_STATE)
     except NotFound as first:
@@ -120,6 +143,8 @@ async def probe_modules(client: RestconfClient) -> set[str]:
                                        "(the HTTPS server answered but RESTCONF did not: `restconf` is not "
                                        "configured)", first.url, first.path) from None
             raise
+    if reply.data is None:
+        return await _no_library(client)
     return _module_names(unwrap(reply.data))
 
 
@@ -181,7 +206,8 @@ class _Run:
             except TransportError as exc:   # no answer at all: unreachable; after answers: broken
                 return self.finish("error" if client.answered else "unreachable", str(exc), client)
             except RestconfDisabled as exc:
-                return self.finish("error", str(exc) + ENABLE_HINT.format(host=shlex.quote(self.label)), client)
+                hint = ENABLE_HINT.format(host=shlex.quote(self.label)) if self.platform_name in (None, "iosxe") else ""
+                return self.finish("error", str(exc) + hint, client)   # the playbook turns RESTCONF on for IOS XE
             except RestconfError as exc:
                 return self.finish("error", str(exc), client)
             platform = self._platform(modules)
@@ -222,7 +248,7 @@ class _Run:
                                                  message=f"{resource.module} is not in the device's YANG library")
             else:
                 wanted.append(resource)
-        for outcome in await asyncio.gather(*(_fetch(client, r) for r in wanted)):
+        for outcome in await asyncio.gather(*(_fetch(client, r, platform.no_content) for r in wanted)):
             outcomes[outcome.resource.key] = outcome
         return outcomes
 
@@ -242,6 +268,8 @@ class _Run:
             value = None
             if status != "absent":
                 value, status, message = _built(section, raw, ctx, status, message)
+            if status == "ok" and message is None:
+                message = section.note
             self.record[name] = value
             if name == "identity" and value:
                 ctx["now"] = parse_time(value.get("current_time")) or ctx["now"]

@@ -23,7 +23,8 @@ SUMMARY_KEYS = ("schema", "host", "address", "port", "status", "message", "platf
 # server/key {encryption, key}, key chain key-string {encryption, key}, bgp neighbor/password {enctype, text},
 # crypto ikev2 keyring peer/pre-shared-key/...) has every string in it masked but its encryption type.
 SECRET_LEAVES = {"password", "secret", "key", "key-string", "auth-key", "authentication-key", "pre-shared-key",
-                 "auth-password", "priv-password", "shared-secret", "community-string", "community-or-user"}
+                 "auth-password", "priv-password", "shared-secret", "community-string", "community-or-user",
+                 "password-hashed", "secret-key", "key-value"}   # OpenConfig: aaa users, TACACS/RADIUS, NTP keys
 SECRET_LISTS = {"community-config", "community"}   # IOS XE: the entry's name is the community string
 SECRET_KINDS = {"encryption", "encryption-type", "enctype", "type"}   # how a secret is stored: kept
 
@@ -32,7 +33,7 @@ def device_info_spec() -> dict[str, Any]:
     spec = restconf_argument_spec()
     spec.update(
         gather={"type": "list", "elements": "str", "default": ["all"]},
-        platform={"type": "str", "choices": ["iosxe", "ietf"]},
+        platform={"type": "str", "choices": ["iosxe", "nxos", "openconfig", "ietf"]},
         fail_on_error={"type": "bool", "default": False},
         thresholds={"type": "dict"},
         result_format={"type": "str", "choices": ["dict", "json"], "default": "dict"},

@@ -9,7 +9,8 @@ short_description: Read a whole network device over RESTCONF into one normalised
 version_added: 0.1.0
 description:
   - Discovers the RESTCONF root, reads the device's YANG library to choose its platform family
-    (Cisco IOS XE, or generic IETF models), then reads every supported resource concurrently and
+    (Cisco IOS XE, Cisco NX-OS, OpenConfig devices such as Arista EOS, or generic IETF models; see O(platform)),
+    then reads every supported resource concurrently and
     normalises what the device sent into one device record
     (identity, configuration summary, CPU, memory, storage, interfaces with counters,
     environment sensors, CDP and LLDP neighbours, ARP, smart licensing).
@@ -32,8 +33,25 @@ options:
     description:
       - Force the platform family instead of choosing it from the device's YANG library.
       - Defaults to the inventory variable C(johann_platform).
+      - The families, in the order they are detected, and what each reads (what a family's models lack is
+        C(null), its section's message says why).
+      - V(iosxe) (Cisco IOS XE 16.x and 17.x) reads the native configuration and the Cisco-IOS-XE operational
+        models (device hardware, platform software, CPU, memory, interfaces, environment, CDP, LLDP, ARP, smart
+        licensing).
+      - V(nxos) (Cisco NX-OS, Nexus 9000) reads the native Cisco-NX-OS-device model (name, serial, uptime, clock,
+        chassis model, show version, CPU summary, system memory, Ethernet, mgmt0 and loopback interfaces with
+        their counters and IPv4 addresses, temperature sensors, LLDP, CDP, ARP) and openconfig-platform components
+        for fans and power supplies; it has no config, storage or licensing section, and a 204 means the device
+        has no such resource.
+      - V(openconfig) (Arista EOS, and any other device whose YANG library has openconfig-platform and
+        openconfig-interfaces) reads openconfig-system state, cpus and configuration (hostname, version, boot and
+        current time, CPU per core; users, domain, DNS and NTP servers), openconfig-platform components (chassis
+        model and serial, CPU, memory, temperatures, power supplies, fans), openconfig-interfaces with
+        openconfig-if-ethernet and openconfig-if-ip (status, counters, speed, MTU, addresses, last change, ARP) and
+        openconfig-lldp (neighbours). It has no storage or licensing section, and no CDP.
+      - V(ietf) (generic standards-only devices) reads ietf-system, ietf-interfaces and ietf-hardware.
     type: str
-    choices: [iosxe, ietf]
+    choices: [iosxe, nxos, openconfig, ietf]
   fail_on_error:
     description: Fail the task when the device's status is not ok.
     type: bool
@@ -161,7 +179,7 @@ device:
       type: str
       sample: "1 of 10 sections failed: environment: device error: 500 operation-failed on Cisco-IOS-XE-environment-oper:environment-sensors"
     platform:
-      description: Platform family the device was read as (iosxe, ietf), null when unknown.
+      description: Platform family the device was read as (iosxe, nxos, openconfig, ietf), null when unknown.
       type: str
       sample: iosxe
     restconf_root:

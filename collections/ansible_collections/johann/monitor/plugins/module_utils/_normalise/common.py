@@ -43,6 +43,7 @@ class Section:
     resources: tuple[str, ...]
     build: Callable[[dict, dict], Any]
     optional: tuple[str, ...] = ()
+    note: str | None = None   # the section's message when it is read: what the family cannot fill, and why
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -56,6 +57,7 @@ class Platform:
     detect: Callable[[set], bool]
     resources: tuple[Resource, ...]
     sections: tuple[Section, ...]
+    no_content: str = "the feature is not running"   # what a 204 to a GET means on this family
 
     def resource(self, key: str) -> Resource:
         return next(r for r in self.resources if r.key == key)
@@ -74,9 +76,14 @@ def member(data: Any, *names: str) -> Any:
 
 
 def unwrap(document: Any) -> Any:
-    """The value of a one-member RESTCONF reply (``{"mod:node": value}`` → value)."""
-    if isinstance(document, dict) and len(document) == 1:
-        return next(iter(document.values()))
+    """The value of a one-member RESTCONF reply (``{"mod:node": value}`` → value).
+
+    An ``xmlns`` member beside it (NX-OS puts its XML namespace into JSON objects) is not a member.
+    """
+    if isinstance(document, dict):
+        members = [v for k, v in document.items() if k != "xmlns"]
+        if len(members) == 1:
+            return members[0]
     return document
 
 
@@ -204,9 +211,10 @@ def sensor_kind(unit: str | None) -> str:
 # Sensor states by meaning. Devices say the same thing many ways: IOS XE "Norm", "Normal", "GOOD",
 # "Shut", "Not Present", "Minor", "Major", "Fail"; RFC 8348 ok / unavailable / nonoperational.
 SENSOR_STATES = {
-    "normal": ("normal", "norm", "ok", "good", "green", "healthy", "nominal", "on", "up", "fine", "online"),
+    "normal": ("normal", "norm", "ok", "good", "green", "healthy", "nominal", "on", "up", "fine", "online",
+               "active"),
     "inactive": ("shut", "shutdown", "off", "not present", "notpresent", "absent", "standby", "na", "n/a",
-                 "unavailable", "disabled", "empty", "powered off", "power off", "not installed"),
+                 "unavailable", "disabled", "empty", "powered off", "power off", "not installed", "inactive"),
     "warning": ("warning", "warn", "minor", "yellow", "degraded", "high", "low", "elevated"),
     "critical": ("critical", "crit", "major", "red", "alarm", "danger"),
     "failed": ("fail", "failed", "failure", "faulty", "fault", "bad", "down", "error", "nonoperational",

@@ -6,10 +6,12 @@ A new family (OpenConfig, say) is one new module defining ``PLATFORM``, added he
 """
 from __future__ import annotations
 
-from ansible_collections.johann.monitor.plugins.module_utils._normalise import ietf, iosxe
+from ansible_collections.johann.monitor.plugins.module_utils._normalise import ietf, iosxe, nxos, openconfig
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import Platform
 
-PLATFORMS: tuple[Platform, ...] = (iosxe.PLATFORM, ietf.PLATFORM)
+# NX-OS implements OpenConfig and IETF models too: it comes before their families
+# IOS XE implements some OpenConfig models too: openconfig comes after it (and after NX-OS), before ietf
+PLATFORMS: tuple[Platform, ...] = (iosxe.PLATFORM, nxos.PLATFORM, openconfig.PLATFORM, ietf.PLATFORM)
 BY_NAME = {p.name: p for p in PLATFORMS}
 
 

@@ -61,6 +61,9 @@ from ansible_collections.johann.monitor.plugins.module_utils._restconf.errors im
 )
 
 JSON = "application/yang-data+json"
+# RFC 8040's media type first; Cisco NX-OS (an early RESTCONF draft) serves only the dotted one and
+# answers 406 to an Accept header without it
+ACCEPT_JSON = f"{JSON}, application/yang.data+json;q=0.9"
 XRD = "application/xrd+xml"
 DEFAULT_ROOT = "/restconf"
 USEFUL_HEADERS = ("etag", "last-modified", "content-type")
@@ -395,7 +398,7 @@ class RestconfClient:
         root = await self.root()
         url = f"{root}/{resource}/{path}" if path else f"{root}/{resource}"
         started = time.monotonic()
-        answer = await self._send(method, url, params=params, accept=JSON, path=path or resource, body=body,
+        answer = await self._send(method, url, params=params, accept=ACCEPT_JSON, path=path or resource, body=body,
                                   limit=self.settings.max_reply_size, parse=_json_data)
         headers = {k: answer.headers[k] for k in USEFUL_HEADERS if k in answer.headers}
         return Reply(answer.status, answer.data, headers, answer.url, time.monotonic() - started)

@@ -273,7 +273,7 @@ PROBLEMS = [
     ("ip,port\n10.0.0.1,65536\n", "line 2: port '65536' is not a number from 1 to 65535"),
     ("ip,port\n10.0.0.1,https\n", "line 2: port 'https' is not a number from 1 to 65535"),
     ("ip,port\n10.0.0.1,-1\n", "line 2: port '-1' is not a number"),
-    ("ip,platform\n10.0.0.1,nxos\n", "line 2: platform 'nxos' is not one of: auto, ietf, iosxe"),
+    ("ip,platform\n10.0.0.1,junos\n", "line 2: platform 'junos' is not one of: auto, ietf, iosxe, nxos, openconfig"),
     ("ip,name\n10.0.0.1,r1\n# x\n10.0.0.2,r1\n", "line 4: name 'r1' is already used on line 2"),
     ("ip\n10.0.0.1\n10.0.0.1\n", "line 3: name '10.0.0.1' is already used on line 2"),
     ("ip,name\n10.0.0.1,core 01\n", "line 2: name 'core 01' contains spaces"),

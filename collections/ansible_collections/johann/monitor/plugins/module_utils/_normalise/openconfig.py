@@ -1,0 +1,469 @@
+# Copyright: johann.monitor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""OpenConfig devices (Arista EOS first): openconfig-system, -platform, -interfaces, -if-ip, -lldp.
+
+Tolerant of what OpenConfig servers do differently: a reply wrapped in its target node or made of the
+node's children (EOS), prefixed or bare member names, ``xmlns`` members (NX-OS), 64-bit numbers as strings
+or numbers, times as nanoseconds since the epoch or RFC 3339. What is vendor-specific is the VENDORS table.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import math
+import re
+import struct
+
+from ansible_collections.johann.monitor.plugins.module_utils._normalise import interfaces as ifs
+from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import (
+    THRESHOLD_NAMES,
+    Platform,
+    Resource,
+    Section,
+    as_list,
+    ipv4_entry,
+    iso,
+    member,
+    parse_time,
+    percent,
+    seconds_between,
+    sensor,
+    text,
+    to_float,
+    to_int,
+)
+
+RESOURCES = (
+    Resource("system", "openconfig-system:system/state", "openconfig-system"),
+    Resource("system_config", "openconfig-system:system", "openconfig-system", {"content": "config"}),
+    Resource("cpus", "openconfig-system:system/cpus", "openconfig-system"),
+    Resource("components", "openconfig-platform:components", "openconfig-platform"),
+    Resource("interfaces", "openconfig-interfaces:interfaces", "openconfig-interfaces"),
+    Resource("lldp", "openconfig-lldp:lldp/interfaces", "openconfig-lldp"),
+)
+# What a device shows that names its vendor when the chassis has no mfg-name: the start of its part number
+VENDORS = (("DCS-", {"vendor": "Arista", "os": "EOS"}), ("CCS-", {"vendor": "Arista", "os": "EOS"}))
+ADMIN = {"UP": "up", "DOWN": "down", "TESTING": "testing"}
+OPER = {"UP": "up", "DOWN": "down", "TESTING": "testing", "UNKNOWN": "unknown", "DORMANT": "dormant",
+        "NOT_PRESENT": "not_present", "LOWER_LAYER_DOWN": "lower_layer_down"}
+DUPLEX = {"FULL": "full", "HALF": "half"}
+CAPABILITIES = {"MAC_BRIDGE": "bridge", "ROUTER": "router", "WLAN_ACCESS_POINT": "wlan", "TELEPHONE": "telephone",
+                "REPEATER": "repeater", "DOCSIS_CABLE_DEVICE": "docsis", "STATION_ONLY": "station"}
+_SPEED = re.compile(r"SPEED_(\d+(?:\.\d+)?)(MB|GB)$")
+_TRAIN = re.compile(r"^(\d+\.\d+)")
+MIN_TICKS = 10 ** 15   # timeticks64 below this (before 1970-01-12 in nanoseconds) are no time: 0 is "never"
+
+
+# ---------------------------------------------------------------- reply shapes and values
+def local(value) -> str | None:
+    """An identity or enumeration without its module: ``openconfig-platform-types:CPU`` → ``CPU``."""
+    raw = text(value)
+    return raw.rsplit(":", 1)[-1] if raw else None
+
+
+def node(data, name: str) -> dict:
+    """Container ``name`` of a reply, or the reply itself when the device answered the container's children."""
+    inner = member(data, name)
+    if isinstance(inner, dict):
+        return inner
+    return data if isinstance(data, dict) else {}
+
+
+def entries(data, container: str, name: str) -> list[dict]:
+    """List ``name``'s entries: the bare list (EOS answers a container's children), or in its container."""
+    if isinstance(data, list):
+        found = data
+    else:
+        found = member(data, name)
+        found = member(data, container, name) if found is None else found
+    return [e for e in as_list(found) if isinstance(e, dict)]
+
+
+def moment(value) -> dt.datetime | None:
+    """A timeticks64 (nanoseconds since the epoch; 0 is never) or an RFC 3339 date-and-time."""
+    ticks = to_int(value)
+    if ticks is None:
+        return parse_time(value)
+    if ticks < MIN_TICKS:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(ticks // 1000 / 1e6, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def speed_bits(identity) -> int | None:
+    """An ETHERNET_SPEED identity in bit/s (``openconfig-if-ethernet:SPEED_10GB`` → 10000000000)."""
+    match = _SPEED.search(text(identity) or "")
+    if not match:
+        return None
+    number, unit = match.groups()
+    return int(float(number) * (10 ** 6 if unit == "MB" else 10 ** 9))
+
+
+def float32(value) -> float | None:
+    """An ieeefloat32: a number, a numeric string, or RFC 7951's base64 of the four bytes."""
+    number = to_float(value)
+    if number is not None or not isinstance(value, str):
+        return number
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    number = struct.unpack(">f", raw)[0] if len(raw) == 4 else None
+    return round(number, 3) if number is not None and math.isfinite(number) else None
+
+
+def _ago(moment_: dt.datetime | None, now: dt.datetime | None) -> int | None:
+    if moment_ is None or now is None:
+        return None
+    return max(0, int((now - moment_).total_seconds()))
+
+
+# ---------------------------------------------------------------- components
+def _components(raw: dict) -> list[dict]:
+    return entries(raw.get("components"), "components", "component")
+
+
+def _kind(component: dict) -> str | None:
+    return local(member(component, "state", "type"))
+
+
+def _state_of(components: list[dict], kind: str) -> dict:
+    found = next((c for c in components if _kind(c) == kind), {})
+    return member(found, "state") or {}
+
+
+def _hints(chassis: dict) -> dict:
+    part = text(member(chassis, "part-no")) or ""
+    return next((hints for prefix, hints in VENDORS if part.startswith(prefix)), {})
+
+
+# ---------------------------------------------------------------- identity
+def _software(version: str | None, os_name: str | None) -> dict:
+    train = _TRAIN.match(version or "")
+    return {"os_version": train.group(1) if train else None, "os_version_full": version,
+            "software_version": " ".join(filter(None, (os_name, version))) or None}
+
+
+def identity(raw: dict, _ctx: dict) -> dict:
+    state, components = node(raw.get("system"), "state"), _components(raw)
+    chassis, system_os = _state_of(components, "CHASSIS"), _state_of(components, "OPERATING_SYSTEM")
+    hints = _hints(chassis)
+    version = text(member(state, "software-version")) or text(member(system_os, "software-version"))
+    boot, now = moment(member(state, "boot-time")), moment(member(state, "current-datetime"))
+    return {
+        "hostname": text(member(state, "hostname")), "platform": "openconfig",
+        "vendor": text(member(chassis, "mfg-name")) or hints.get("vendor"),
+        "model": text(member(chassis, "part-no")), "serial": text(member(chassis, "serial-no")),
+        **_software(version, hints.get("os") or text(member(system_os, "description"))),
+        "uptime": seconds_between(boot, now), "boot_time": iso(boot), "current_time": iso(now),
+        "rommon": text(member(chassis, "firmware-version")),
+        "last_reboot_reason": local(member(chassis, "last-reboot-reason")), "reload_history": [],
+        "unsaved_config": None,
+    }
+
+
+# ---------------------------------------------------------------- config
+def _servers(system: dict, service: str) -> list[str]:
+    found = entries(member(system, service, "servers"), "servers", "server")
+    return [a for a in (text(member(s, "address")) or text(member(s, "config", "address")) for s in found) if a]
+
+
+def _users(system: dict) -> list[dict]:
+    found = entries(member(system, "aaa", "authentication", "users"), "users", "user")
+    names = [text(member(u, "username")) or text(member(u, "config", "username")) for u in found]
+    return [{"name": n, "privilege": None} for n in names if n]
+
+
+def config(raw: dict, _ctx: dict) -> dict | None:
+    system = raw.get("system_config")
+    if not isinstance(system, dict):
+        return None
+    settings = node(system, "config")
+    return {"users": _users(system), "domain": text(member(settings, "domain-name")), "default_gateway": None,
+            "name_servers": _servers(system, "dns"), "ntp_servers": _servers(system, "ntp"), "snmp": None,
+            "spanning_tree_mode": None, "iox": None, "boot_files": []}
+
+
+# ---------------------------------------------------------------- cpu, memory
+def _index(entry: dict) -> str | None:
+    return text(member(entry, "index")) or text(member(entry, "state", "index"))
+
+
+def _averages(stats: dict) -> dict:
+    """OpenConfig's avg is over the device's own interval: a 1- or 5-minute figure only when it says so."""
+    interval = to_int(member(stats, "interval"))
+    seconds = round(interval / 1e9) if interval else None
+    average = to_int(member(stats, "avg"))
+    return {"one_minute": average if seconds == 60 else None, "five_minutes": average if seconds == 300 else None}
+
+
+def _core(entry: dict) -> dict:
+    state = member(entry, "state") or {}
+    return {"name": _index(entry), "user": to_float(member(state, "user", "instant")),
+            "system": to_float(member(state, "kernel", "instant")), "idle": to_float(member(state, "idle", "instant"))}
+
+
+def _mean(values: list) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(sum(known) / len(known), 2) if known else None
+
+
+def _component_cpu(components: list[dict]) -> dict:
+    """Without openconfig-system cpus: the CPU components' utilization (whatever their type says), averaged."""
+    stats = [s for s in (member(c, "cpu", "utilization", "state") for c in components) if isinstance(s, dict)]
+    if not stats:
+        return {}
+    mean = {name: _mean([to_float(member(s, name)) for s in stats]) for name in ("instant", "avg")}
+    return {"instant": None if mean["instant"] is None else round(mean["instant"]),
+            "avg": None if mean["avg"] is None else round(mean["avg"]), "interval": member(stats[0], "interval")}
+
+
+def cpu(raw: dict, _ctx: dict) -> dict | None:
+    cpus = entries(raw.get("cpus"), "cpus", "cpu")
+    every = next((member(e, "state") or {} for e in cpus if _index(e) == "ALL"), None)
+    cores = [_core(e) for e in cpus if _index(e) != "ALL"]
+    stats = member(every, "total") if every else _component_cpu(_components(raw))
+    if not stats and not cores:
+        return None
+    whole = _core({"state": every}) if every else {}
+    return {"five_seconds": to_int(member(stats, "instant")), **_averages(stats or {}),
+            "five_seconds_interrupt": None,
+            **{k: whole.get(k) if whole.get(k) is not None else _mean([c[k] for c in cores])
+               for k in ("user", "system", "idle")},
+            "per_core": cores}
+
+
+def _pool(component: dict) -> dict:
+    memory_ = member(component, "state", "memory")
+    total, used = to_int(member(memory_, "available")), to_int(member(memory_, "utilized"))
+    return {"name": text(member(component, "name")) or text(member(component, "state", "name")), "total": total,
+            "used": used, "free": total - used if total is not None and used is not None else None,
+            "used_percent": percent(used, total)}
+
+
+def memory(raw: dict, _ctx: dict) -> dict | None:
+    components = [c for c in _components(raw) if isinstance(member(c, "state", "memory"), dict)]
+    if not components:
+        return None
+    pools = [_pool(c) for c in components]
+    main = pools[next((i for i, c in enumerate(components) if _kind(c) == "CHASSIS"), 0)]
+    return {"status": None, **{k: main[k] for k in ("total", "used", "free", "used_percent")},
+            "system": {"total": None, "used_percent": None, "free_percent": None}, "pools": pools}
+
+
+# ---------------------------------------------------------------- environment
+def _label(component: dict, state: dict) -> str | None:
+    name = text(member(component, "name")) or text(member(state, "name"))
+    description = text(member(state, "description"))
+    return f"{name} ({description})" if description and description != name else name
+
+
+def _where(state: dict) -> str | None:
+    return text(member(state, "location")) or text(member(state, "parent"))
+
+
+def _status(state: dict) -> str | None:
+    if member(state, "empty") is True:
+        return "not present"
+    return (local(member(state, "oper-status")) or "").lower() or None
+
+
+def _limits(high_critical=None, **others) -> dict:
+    values = dict.fromkeys(THRESHOLD_NAMES)
+    values.update({k: to_float(v) for k, v in others.items()}, high_critical=to_float(high_critical))
+    return values
+
+
+def _temperature(component: dict, state: dict) -> list[dict]:
+    temp = member(state, "temperature")
+    reading = to_float(member(temp, "instant"))
+    if reading is None:
+        return []
+    raised = member(temp, "alarm-status")
+    condition = (local(member(temp, "alarm-severity")) or "alarm").lower() if raised is True else \
+        "normal" if raised is False else _status(state)
+    return [sensor(_label(component, state), _where(state), "celsius", reading, condition,
+                   _limits(member(temp, "alarm-threshold")))]
+
+
+def _fan_limits(fan: dict) -> dict:
+    """openconfig-platform-fan thresholds: CRITICAL ones are the critical band, the others the normal one."""
+    out = _limits()
+    for entry in entries(member(fan, "thresholds"), "thresholds", "threshold"):
+        limit = member(entry, "state") or {}
+        band = "critical" if local(member(limit, "severity")) == "CRITICAL" else "normal"
+        out[f"low_{band}"], out[f"high_{band}"] = to_float(member(limit, "lower")), to_float(member(limit, "upper"))
+    return out
+
+
+def _fan(component: dict, state: dict) -> list[dict]:
+    fan = member(component, "fan")
+    speed = to_float(member(fan, "state", "speed"))
+    if speed is None:
+        return []
+    return [sensor(_label(component, state), _where(state), "rpm", speed, _status(state), _fan_limits(fan))]
+
+
+def _psu(component: dict, state: dict) -> list[dict]:
+    psu = member(component, "power-supply", "state")
+    if not isinstance(psu, dict):
+        return []
+    condition = "disabled" if member(psu, "enabled") is False else _status(state)
+    return [sensor(_label(component, state), _where(state), "watts", float32(member(psu, "output-power")),
+                   condition, _limits(float32(member(psu, "capacity"))))]
+
+
+def environment(raw: dict, _ctx: dict) -> list | None:
+    if raw.get("components") is None:
+        return None
+    out = []
+    for component in _components(raw):
+        state = member(component, "state") or {}
+        out += _temperature(component, state) + _fan(component, state) + _psu(component, state)
+    return out
+
+
+# ---------------------------------------------------------------- interfaces
+def _interface_entries(raw: dict) -> list[dict]:
+    return entries(raw.get("interfaces"), "interfaces", "interface")
+
+
+def _subinterfaces(entry: dict) -> list[dict]:
+    return entries(member(entry, "subinterfaces"), "subinterfaces", "subinterface")
+
+
+def _addresses(entry: dict, family: str) -> list[dict]:
+    found = [member(a, "state") or member(a, "config") or a
+             for sub in _subinterfaces(entry) for a in as_list(member(sub, family, "addresses", "address"))]
+    return [a for a in found if isinstance(a, dict)]
+
+
+def _counters(counters, ether: dict) -> tuple[dict, dict]:
+    values = {name.replace("-", "_"): to_int(member(counters, name)) for name in ifs.COUNTERS}
+    crc = member(counters, "in-fcs-errors")
+    values["in_crc_errors"] = to_int(crc if crc is not None else member(ether, "counters", "in-crc-errors"))
+    return values, {name: 64 for name, value in values.items() if value is not None}
+
+
+def _speed(ether: dict) -> int | None:
+    for leaf in ("negotiated-port-speed", "port-speed"):
+        bits = speed_bits(member(ether, leaf))
+        if bits:
+            return bits
+    mbps = to_int(member(ether, "effective-speed"))
+    return mbps * 10 ** 6 if mbps else None
+
+
+def _link(state: dict, ether: dict) -> dict:
+    admin, oper = local(member(state, "admin-status")), local(member(state, "oper-status"))
+    duplex = local(member(ether, "negotiated-duplex-mode")) or local(member(ether, "duplex-mode"))
+    mac = text(member(ether, "mac-address")) or text(member(ether, "hw-mac-address"))
+    return {"admin_status": ADMIN.get(admin or ""), "oper_status": OPER.get(oper or "", "unknown" if oper else None),
+            "mtu": to_int(member(state, "mtu")) or None, "speed": _speed(ether), "duplex": DUPLEX.get(duplex or ""),
+            "mac": mac.lower() if mac else None, "vrf": None}
+
+
+def interface(entry: dict, now: dt.datetime | None) -> dict:
+    state, config = member(entry, "state") or {}, member(entry, "config") or {}
+    ether = member(entry, "ethernet", "state") or {}
+    counters, widths = _counters(member(state, "counters"), ether)
+    changed = moment(member(state, "last-change"))
+    return {
+        "name": text(member(entry, "name")) or text(member(state, "name")),
+        "description": text(member(state, "description")) or text(member(config, "description")),
+        "type": ifs.kind(member(state, "type") or member(config, "type")), **_link(state, ether),
+        "ipv4": [a for a in (ipv4_entry(member(a, "ip"), None, member(a, "prefix-length"))
+                             for a in _addresses(entry, "ipv4")) if a],
+        "ipv6": [text(member(a, "ip")) for a in _addresses(entry, "ipv6") if text(member(a, "ip"))],
+        "last_change": iso(changed), "last_change_seconds_ago": _ago(changed, now),
+        "counters": counters, "counter_widths": widths,
+        "flaps": to_int(member(state, "counters", "carrier-transitions")),
+        "rates": {"in_bps": None, "out_bps": None, "in_pps": None, "out_pps": None},
+        "discontinuity_time": iso(moment(member(state, "counters", "last-clear"))),
+    }
+
+
+def interfaces(raw: dict, ctx: dict) -> list | None:
+    if raw.get("interfaces") is None:
+        return None
+    return [interface(e, ctx.get("now")) for e in _interface_entries(raw)]
+
+
+# ---------------------------------------------------------------- neighbours, arp
+def _capabilities(neighbor: dict) -> list[str]:
+    found = [member(c, "state") or c for c in entries(member(neighbor, "capabilities"), "capabilities", "capability")]
+    names = [local(member(c, "name")) for c in found if member(c, "enabled") is not False]
+    return sorted(CAPABILITIES.get(n, n.lower()) for n in names if n)
+
+
+def _management_address(state: dict, neighbor: dict) -> str | None:
+    listed = entries(member(neighbor, "management-addresses"), "management-addresses", "management-address")
+    return text(member(state, "management-address")) or next(
+        (text(member(a, "state", "address")) or text(member(a, "address")) for a in listed), None)
+
+
+def _lldp(interface_name: str | None, neighbor: dict) -> dict:
+    state = member(neighbor, "state") or {}
+    return {"device": text(member(state, "system-name")) or text(member(state, "chassis-id")),
+            "local_interface": interface_name,
+            "remote_interface": text(member(state, "port-id")) or text(member(state, "port-description")),
+            "platform": text(member(state, "system-description")), "address": _management_address(state, neighbor),
+            "capabilities": _capabilities(neighbor)}
+
+
+def neighbors(raw: dict, _ctx: dict) -> dict | None:
+    data = raw.get("lldp")
+    if data is None:
+        return None
+    lldp = [_lldp(text(member(i, "name")), n) for i in entries(data, "interfaces", "interface")
+            for n in entries(member(i, "neighbors"), "neighbors", "neighbor")]
+    return {"cdp": [], "lldp": lldp}
+
+
+def _arp(name: str | None, sub: dict, neighbor: dict) -> dict:
+    state = member(neighbor, "state") or neighbor
+    index = to_int(member(sub, "index"))
+    mac = text(member(state, "link-layer-address"))
+    return {"vrf": None, "address": text(member(state, "ip")), "mac": mac.lower() if mac else None,
+            "interface": name if not index else f"{name}.{index}",
+            "type": (local(member(state, "origin")) or "").lower() or None}
+
+
+def arp(raw: dict, _ctx: dict) -> list | None:
+    if raw.get("interfaces") is None:
+        return None
+    return [_arp(text(member(e, "name")), sub, n) for e in _interface_entries(raw) for sub in _subinterfaces(e)
+            for n in entries(member(sub, "ipv4", "neighbors"), "neighbors", "neighbor")]
+
+
+MODEL = "not in the OpenConfig model"
+PLATFORM = Platform(
+    name="openconfig", vendor="",
+    detect=lambda modules: {"openconfig-platform", "openconfig-interfaces"} <= modules
+    and "Cisco-IOS-XE-native" not in modules,
+    resources=RESOURCES,
+    sections=(
+        Section("identity", ("system",), identity, optional=("components",),
+                note=f"reload_history, unsaved_config: {MODEL}; rommon and last_reboot_reason are the chassis "
+                     "component's firmware-version and last-reboot-reason, null when the device sends none"),
+        Section("config", ("system_config",), config,
+                note="users' privilege, default_gateway, snmp, spanning_tree_mode, iox, boot_files: not in "
+                     "openconfig-system"),
+        Section("cpu", ("components",), cpu, optional=("cpus",),
+                note="five_seconds is the device's instant CPU figure; one_minute and five_minutes only when the "
+                     "device's average covers 1 or 5 minutes (OpenConfig's avg has the device's own interval); "
+                     f"five_seconds_interrupt: {MODEL}"),
+        Section("memory", ("components",), memory,
+                note=f"status, system: {MODEL} (memory is the components' available and utilized)"),
+        Section("interfaces", ("interfaces",), interfaces,
+                note=f"rates, vrf: {MODEL} interfaces; an mtu of 0 (the device's default) is null"),
+        Section("environment", ("components",), environment,
+                note="thresholds: a temperature's alarm-threshold (high_critical), a power supply's capacity "
+                     f"(high_critical) and a fan's thresholds; the others are {MODEL}"),
+        Section("neighbors", ("lldp",), neighbors, note=f"cdp: {MODEL}"),
+        Section("arp", ("interfaces",), arp, note="vrf: not in openconfig-if-ip (network instances are not read)"),
+    ),
+)
