@@ -72,6 +72,7 @@ def test_cpu_memory_environment_equal_ground_truth(lab, device_info_run):
     assert {k: record["cpu"][k] for k in ("five_seconds", "one_minute", "five_minutes")} == \
         {k.replace("-", "_"): v for k, v in truth["cpu"].items() if k != "five-seconds-intr"}
     assert len(record["cpu"]["per_core"]) == 8
+    assert (record["cpu"]["average"], record["cpu"]["average_seconds"]) == (None, None)   # IOS XE: 1 and 5 min
     assert record["memory"]["used_percent"] == pytest.approx(100 * truth["memory_used_fraction"], abs=0.06)
     assert record["memory"]["status"] == "Healthy"
     inlet = next(s for s in record["environment"] if s["name"] == "Temp: Inlet")

@@ -65,6 +65,7 @@ def test_cpu_and_memory_equal_truth(record, truth):
     assert (cpu["user"], cpu["system"], cpu["idle"]) == (cpu_truth["user"], cpu_truth["kernel"], cpu_truth["idle"])
     assert cpu["five_seconds"] == cpu_truth["five-seconds"]
     assert (cpu["one_minute"], cpu["five_minutes"], cpu["per_core"]) == (None, None, [])
+    assert (cpu["average"], cpu["average_seconds"]) == (None, None)
     memory, kb = record["memory"], truth["memory_kb"]
     assert (memory["total"], memory["used"], memory["free"]) == (kb["total"] * 1024, kb["used"] * 1024,
                                                                 kb["free"] * 1024)
@@ -201,6 +202,7 @@ def test_faulty_readings_alert_and_hostile_text_is_kept_verbatim(faulty):
     assert ("memory", "warning") in kinds or ("memory", "critical") in kinds
     assert any(kind == "environment" for kind, _ in kinds)
     assert hot["cpu"]["five_seconds"] >= 80
+    assert "cpu" not in {kind for kind, _ in kinds}   # an instant reading (all NX-OS gives) never alerts
     evil = faulty["nxevil"]
     assert evil["identity"]["hostname"] == "<script>window.__johann_xss=1</script>"
     assert evil["neighbors"]["lldp"][0]["device"] == "<svg/onload=window.__johann_xss=3>"

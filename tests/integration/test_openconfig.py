@@ -27,6 +27,9 @@ def test_device_info_reads_the_eos_switch_as_its_truth(lab, device_info_run):
     assert (record["restconf_root"], record["root_source"]) == ("/restconf", "default")   # EOS has no host-meta
     assert_record_is_truth(record, truth)
     assert record["alerts"] == []
+    # EOS averages CPU over its own interval (1000 s), no 1- or 5-minute figure: the record gives that average
+    assert record["cpu"]["average"] == truth["cpu"]["avg"]
+    assert record["cpu"]["average_seconds"] == truth["cpu"]["interval"] == 1000
 
 
 def test_sections_say_what_the_openconfig_model_cannot_fill(device_info_run):
@@ -69,6 +72,7 @@ FAULTS = {
     "eos-broken": {"malformed_json": ["openconfig-platform"]},
     "eos-closed": {"port_closed": True},
     "eos-slow": {"latency_ms": 150, "max_concurrent": 1},
+    "eos-hot": {"high_cpu": True},
 }
 
 
@@ -93,6 +97,7 @@ def faulty(tmp_path_factory):
     ("eos-broken", "degraded", "malformed JSON from the device on openconfig-platform:components"),
     ("eos-closed", "unreachable", "connection refused"),
     ("eos-slow", "ok", None),
+    ("eos-hot", "ok", None),
 ], ids=list(FAULTS))
 def test_faults_are_named_on_eos_too(faulty, host, status, message):
     running, results = faulty
@@ -101,6 +106,18 @@ def test_faults_are_named_on_eos_too(faulty, host, status, message):
     assert message is None and record["message"] is None or message in record["message"]
     if status == "ok":
         assert_record_is_truth(record, running.truth(host))
+
+
+def test_high_cpu_on_eos_alerts_on_the_devices_own_average(faulty):
+    """EOS has no 1- or 5-minute CPU figure: its average over 1000 s is what alerts, and the alert says so."""
+    running, results = faulty
+    record, truth = results["eos-hot"]["device"], running.truth("eos-hot")["cpu"]
+    assert (record["cpu"]["average"], record["cpu"]["average_seconds"]) == (truth["avg"], truth["interval"])
+    assert truth["avg"] >= 80 and (record["cpu"]["one_minute"], record["cpu"]["five_minutes"]) == (None, None)
+    (alert,) = [a for a in record["alerts"] if a["kind"] == "cpu"]
+    assert alert["level"] == ("critical" if truth["avg"] >= 95 else "warning")
+    assert alert["message"].startswith(f"CPU {truth['avg']}% over the device's 1000 s average (threshold ")
+    assert not [a for a in results["eos-ok"]["device"]["alerts"] if a["kind"] == "cpu"]
 
 
 # ---------------------------------------------------------------- ansible.netcommon, unchanged

@@ -124,6 +124,7 @@ def test_cpu_summary(data, expected):
     out = nxos.cpu({"cpu": data}, {})
     assert (out["five_seconds"], out["user"], out["system"], out["idle"]) == expected
     assert (out["one_minute"], out["five_minutes"], out["per_core"]) == (None, None, [])
+    assert (out["average"], out["average_seconds"]) == (None, None)   # one current reading, no average
 
 
 def test_memory_in_kilobytes_as_strings():

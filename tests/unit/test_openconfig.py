@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 import pytest
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import evaluate
 from ansible_collections.johann.monitor.plugins.module_utils._normalise import openconfig, platforms
 
 from lab import restconf
@@ -61,6 +62,7 @@ def _cpu_memory(record: dict, truth: dict) -> None:
     assert (cpu["five_seconds"], cpu["user"], cpu["system"], cpu["idle"]) == \
         (t["instant"], t["user"], t["system"], t["idle"])
     assert t["interval"] == 1000 and (cpu["one_minute"], cpu["five_minutes"]) == (None, None)   # over 1000 s
+    assert (cpu["average"], cpu["average_seconds"]) == (t["avg"], t["interval"])
     assert cpu["per_core"] == t["per_core"] and cpu["five_seconds_interrupt"] is None
     memory, m = record["memory"], truth["memory"]
     assert (memory["total"], memory["used"], memory["free"]) == (m["total"], m["used"], m["free"])
@@ -168,6 +170,17 @@ def test_faults_show_in_what_is_served():
     assert hostile["identity"]["hostname"] == "<script>window.__johann_xss=1</script>"
     assert "window.__johann_xss=3" in hostile["neighbors"]["lldp"][0]["device"]
     assert "window.__johann_xss=2" in hostile["interfaces"][0]["description"]
+
+
+def test_high_cpu_alerts_on_the_devices_own_average():
+    """EOS averages CPU over 1000 s only (no 1- or 5-minute figure): that average is what alerts."""
+    device = _device(high_cpu=True)
+    record, truth = _record(device), device_truth(device, EPOCH)
+    assert_record_is_truth(record, truth)
+    assert record["cpu"]["average"] == truth["cpu"]["avg"] >= 80 and record["cpu"]["average_seconds"] == 1000
+    (alert,) = [a for a in evaluate(record) if a["kind"] == "cpu"]
+    assert alert["message"].startswith(f"CPU {truth['cpu']['avg']}% over the device's 1000 s average (threshold ")
+    assert not [a for a in evaluate(_record(_device())) if a["kind"] == "cpu"]
 
 
 # ---------------------------------------------------------------- the wire shapes EOS is known for

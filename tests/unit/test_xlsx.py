@@ -186,6 +186,18 @@ def test_control_characters_are_carried():
     assert cell.data_type == "s" and excel_text(cell.value) == text
 
 
+def test_the_devices_own_cpu_average_has_columns_and_cpu_5min_stays_the_5_minute_figure():
+    eos = record("eos", platform="openconfig", cpu={"five_seconds": 93, "one_minute": None, "five_minutes": None,
+                                                    "average": 91, "average_seconds": 1000})
+    book, _ = workbook(views({"r1": record("r1"), "eos": eos}))
+    by_host = {d["host"].value: d for d in rows(book["Devices"])}
+    assert [(by_host["eos"][k].data_type, by_host["eos"][k].value)
+            for k in ("cpu_average_percent", "cpu_average_seconds", "cpu_5min_percent")] == \
+        [("n", 91), ("n", 1000), ("n", None)]
+    assert [by_host["r1"][k].value for k in ("cpu_average_percent", "cpu_average_seconds", "cpu_5min_percent")] == \
+        [None, None, 10]
+
+
 def test_lone_surrogates_and_non_finite_numbers_do_not_break_the_workbook():
     rec = record("r1", cpu={"five_minutes": float("nan"), "five_seconds": float("inf"), "one_minute": 10**400})
     rec["identity"] = dict(rec["identity"], hostname="bad\ud800name")

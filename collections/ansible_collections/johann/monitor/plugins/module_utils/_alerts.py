@@ -8,7 +8,7 @@ own thresholds, so both agree when they are given the same ones.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import (
     THRESHOLD_NAMES,
@@ -18,13 +18,14 @@ from ansible_collections.johann.monitor.plugins.module_utils._normalise.common i
 )
 
 DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
-    "cpu_percent": {"warning": 80.0, "critical": 95.0},          # 5-minute average
+    "cpu_percent": {"warning": 80.0, "critical": 95.0},          # an average of a minute or more: cpu_load
     "memory_percent": {"warning": 85.0, "critical": 95.0},       # processor pool used
     "storage_percent": {"warning": 85.0, "critical": 95.0},      # any partition used
     "temperature_celsius": {"warning": 60.0, "critical": 75.0},  # sensors without thresholds of their own
     "interface_error_ratio": {"warning": 0.0001, "critical": 0.01},  # input errors per input packet since reset
 }
 MIN_ERRORS = 10   # fewer errors than this never alert, whatever the ratio
+MIN_CPU_AVERAGE_SECONDS = 60   # a device's own CPU average over less than this is too jumpy to alert on
 
 
 class ThresholdError(ValueError):
@@ -63,13 +64,37 @@ def _alert(kind: str, level: str, message: str, subject: str | None = None) -> d
     return {"kind": kind, "level": level, "subject": subject, "message": message}
 
 
+class CpuLoad(NamedTuple):
+    """The CPU figure alerts, trends and the fleet table use, and what it averages over."""
+    value: float
+    seconds: float   # the span of the average
+    span: str        # the span in words: "5 minutes", "1 minute", "the device's 1000 s average"
+    label: str       # the span in short: "5 min", "1 min", "1000 s avg"
+
+
+def cpu_load(cpu: dict | None) -> CpuLoad | None:
+    """The one rule for the CPU figure that alerts and trends read (None: the device gives none).
+
+    The 5-minute average, else the 1-minute one, else the device's own average (``average``, OpenConfig's
+    avg over ``average_seconds``: EOS averages over 1000 s) when it covers at least a minute. Never an
+    instant reading (``five_seconds``, all NX-OS gives): it would alert on every spike.
+    """
+    cpu = cpu if isinstance(cpu, dict) else {}
+    if cpu.get("five_minutes") is not None:
+        return CpuLoad(cpu["five_minutes"], 300, "5 minutes", "5 min")
+    if cpu.get("one_minute") is not None:
+        return CpuLoad(cpu["one_minute"], 60, "1 minute", "1 min")
+    value, seconds = cpu.get("average"), cpu.get("average_seconds")
+    if value is None or isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
+            or not seconds >= MIN_CPU_AVERAGE_SECONDS:
+        return None
+    return CpuLoad(value, seconds, f"the device's {seconds:g} s average", f"{seconds:g} s avg")
+
+
 def _cpu(record: dict, t: dict) -> list[dict]:
-    # an average only: an instant reading (five_seconds; all NX-OS and EOS give) would alert on every spike
-    cpu = record.get("cpu") or {}
-    value, span = (cpu.get("five_minutes"), "5 minutes") if cpu.get("five_minutes") is not None \
-        else (cpu.get("one_minute"), "1 minute")
-    level = _level(value, t["cpu_percent"])
-    return [_alert("cpu", level, f"CPU {value}% over {span} (threshold {t['cpu_percent'][level]:g}%)")] \
+    load = cpu_load(record.get("cpu"))
+    level = _level(load.value, t["cpu_percent"]) if load else None
+    return [_alert("cpu", level, f"CPU {load.value}% over {load.span} (threshold {t['cpu_percent'][level]:g}%)")] \
         if level else []
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import cpu_load
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import parse_time
 
 SUMMARY_SCHEMA = 2   # 2: interfaces as rows (see summarise)
@@ -27,8 +28,9 @@ def _max_temperature(record: dict) -> float | None:
 
 
 def summarise(record: dict) -> dict[str, Any]:
-    """The compact per-run summary of one device record."""
+    """The compact per-run summary of one device record (cpu: the figure alerts use, _alerts.cpu_load)."""
     identity = record.get("identity") or {}
+    cpu = cpu_load(record.get("cpu"))
     interfaces = {}
     for i in record.get("interfaces") or []:
         c, widths = i.get("counters") or {}, i.get("counter_widths") or {}
@@ -41,7 +43,7 @@ def summarise(record: dict) -> dict[str, Any]:
         "schema": SUMMARY_SCHEMA, "status": record.get("status"), "polled_at": record.get("polled_at"),
         "time": identity.get("current_time") or record.get("polled_at"), "boot_time": identity.get("boot_time"),
         "version": identity.get("os_version_full") or identity.get("os_version"),
-        "cpu": (record.get("cpu") or {}).get("five_minutes"), "memory": (record.get("memory") or {}).get("used_percent"),
+        "cpu": cpu.value if cpu else None, "memory": (record.get("memory") or {}).get("used_percent"),
         "temperature": _max_temperature(record), "alerts": len(record.get("alerts") or []),
         "neighbors": sorted({n["device"] for proto in ("cdp", "lldp") for n in neighbors.get(proto) or []
                              if n.get("device")}),

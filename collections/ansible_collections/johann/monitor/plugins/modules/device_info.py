@@ -85,7 +85,8 @@ options:
   thresholds:
     description:
       - Levels at which readings raise alerts in RV(device.alerts), overriding the defaults per name and level.
-      - C(cpu_percent) (5-minute load; default warning 80, critical 95), C(memory_percent) (85, 95),
+      - C(cpu_percent) (the 5-minute load, else the 1-minute one, else the device's own average over a minute or
+        more, never an instant reading; default warning 80, critical 95), C(memory_percent) (85, 95),
         C(storage_percent) (85, 95), C(interface_error_ratio) (input errors per input packet;
         0.0001, 0.01; never for fewer than 10 errors).
       - C(temperature_celsius) (60, 75) applies to temperature sensors the device gives no high thresholds for; a
@@ -237,10 +238,16 @@ device:
                         "users": ["nmsuser"], "location": "rack 4"},
                "spanning_tree_mode": "rapid-pvst", "iox": true, "boot_files": ["flash:packages.conf"]}
     cpu:
-      description: CPU load in percent (5 s, 1 min, 5 min) and per core.
+      description:
+        - CPU load in percent (5 s, 1 min, 5 min) and per core.
+        - C(average) is the device's own average over C(average_seconds) seconds, C(null) where the platform
+          family has none (IOS XE, NX-OS); OpenConfig devices average over their own interval (Arista EOS over
+          1000 s), also given as C(one_minute) or C(five_minutes) when that interval is 1 or 5 minutes.
+        - CPU alerts use C(five_minutes), else C(one_minute), else C(average) when it covers a minute or more;
+          never C(five_seconds), an instant reading.
       type: dict
-      sample: {"five_seconds": 12, "one_minute": 13, "five_minutes": 10, "five_seconds_interrupt": 1,
-               "user": 6.86, "system": 4.2, "idle": 88.94,
+      sample: {"five_seconds": 12, "one_minute": 13, "five_minutes": 10, "average": null, "average_seconds": null,
+               "five_seconds_interrupt": 1, "user": 6.86, "system": 4.2, "idle": 88.94,
                "per_core": [{"name": "0", "user": 7.77, "system": 4.2, "idle": 88.03}]}
     memory:
       description: Processor memory in bytes and percent, its status, every pool.

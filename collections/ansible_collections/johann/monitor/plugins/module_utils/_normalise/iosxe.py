@@ -150,7 +150,7 @@ def cpu(raw: dict, _ctx: dict) -> dict | None:
         return round(sum(values) / len(values), 2) if values else None
 
     return {"five_seconds": to_int(util.get("five-seconds")), "one_minute": to_int(util.get("one-minute")),
-            "five_minutes": to_int(util.get("five-minutes")),
+            "five_minutes": to_int(util.get("five-minutes")), "average": None, "average_seconds": None,
             "five_seconds_interrupt": to_int(util.get("five-seconds-intr")),
             "user": average("user"), "system": average("system"), "idle": average("idle"), "per_core": per_core}
 

@@ -142,8 +142,8 @@ def cpu(raw: dict, _ctx: dict) -> dict | None:
         return None
     idle = to_float(data.get("idle"))
     return {"five_seconds": round(100 - idle) if idle is not None else None, "one_minute": None,
-            "five_minutes": None, "five_seconds_interrupt": None, "user": to_float(data.get("user")),
-            "system": to_float(data.get("kernel")), "idle": idle, "per_core": []}
+            "five_minutes": None, "average": None, "average_seconds": None, "five_seconds_interrupt": None,
+            "user": to_float(data.get("user")), "system": to_float(data.get("kernel")), "idle": idle, "per_core": []}
 
 
 def _kib(value) -> int | None:
@@ -330,7 +330,7 @@ PLATFORM = Platform(
                      "(reload_history empty, unsaved_config null)"),
         Section("cpu", ("cpu",), cpu,
                 note="NX-OS's CPU summary is one current reading (five_seconds is 100 - idle): one_minute, "
-                     "five_minutes, five_seconds_interrupt and per_core are not in it"),
+                     "five_minutes, average, five_seconds_interrupt and per_core are not in it"),
         Section("memory", ("memory",), memory,
                 note="NX-OS's sysmem reports system memory only (total, used, free in kB): status and pools are "
                      "null or empty"),

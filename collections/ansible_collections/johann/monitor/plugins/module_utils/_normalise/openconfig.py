@@ -193,11 +193,13 @@ def _index(entry: dict) -> str | None:
 
 
 def _averages(stats: dict) -> dict:
-    """OpenConfig's avg is over the device's own interval: a 1- or 5-minute figure only when it says so."""
+    """OpenConfig's avg is over the device's own interval: always as ``average`` over ``average_seconds``, and
+    as a 1- or 5-minute figure only when the interval says so (EOS averages over 1000 s)."""
     interval = to_int(member(stats, "interval"))
-    seconds = round(interval / 1e9) if interval else None
     average = to_int(member(stats, "avg"))
-    return {"one_minute": average if seconds == 60 else None, "five_minutes": average if seconds == 300 else None}
+    seconds = round(interval / 1e9) if interval and interval > 0 and average is not None else None
+    return {"one_minute": average if seconds == 60 else None, "five_minutes": average if seconds == 300 else None,
+            "average": average, "average_seconds": seconds}
 
 
 def _core(entry: dict) -> dict:
@@ -211,21 +213,32 @@ def _mean(values: list) -> float | None:
     return round(sum(known) / len(known), 2) if known else None
 
 
-def _component_cpu(components: list[dict]) -> dict:
-    """Without openconfig-system cpus: the CPU components' utilization (whatever their type says), averaged."""
-    stats = [s for s in (member(c, "cpu", "utilization", "state") for c in components) if isinstance(s, dict)]
+def _cores_as_one(stats: list) -> dict:
+    """Per-core utilization as the whole CPU's: the cores' mean instant and avg, the avg over the interval the
+    cores share (cores averaging over different intervals give no average)."""
+    stats = [s for s in stats if isinstance(s, dict)]
     if not stats:
         return {}
     mean = {name: _mean([to_float(member(s, name)) for s in stats]) for name in ("instant", "avg")}
+    intervals = {member(s, "interval") for s in stats if to_float(member(s, "avg")) is not None}
+    shared = len({to_int(i) for i in intervals}) == 1
     return {"instant": None if mean["instant"] is None else round(mean["instant"]),
-            "avg": None if mean["avg"] is None else round(mean["avg"]), "interval": member(stats[0], "interval")}
+            "avg": None if mean["avg"] is None or not shared else round(mean["avg"]),
+            "interval": next(iter(intervals)) if shared else None}
+
+
+def _component_cpu(components: list[dict]) -> dict:
+    """Without openconfig-system cpus: the CPU components' utilization (whatever their type says), averaged."""
+    return _cores_as_one([member(c, "cpu", "utilization", "state") for c in components])
 
 
 def cpu(raw: dict, _ctx: dict) -> dict | None:
     cpus = entries(raw.get("cpus"), "cpus", "cpu")
     every = next((member(e, "state") or {} for e in cpus if _index(e) == "ALL"), None)
     cores = [_core(e) for e in cpus if _index(e) != "ALL"]
-    stats = member(every, "total") if every else _component_cpu(_components(raw))
+    # the whole CPU: openconfig-system's ALL, else the cores as one (the CPU components, else the cpus' cores)
+    stats = member(every, "total") if every else \
+        _component_cpu(_components(raw)) or _cores_as_one([member(e, "state", "total") for e in cpus])
     if not stats and not cores:
         return None
     whole = _core({"state": every}) if every else {}
@@ -453,9 +466,9 @@ PLATFORM = Platform(
                 note="users' privilege, default_gateway, snmp, spanning_tree_mode, iox, boot_files: not in "
                      "openconfig-system"),
         Section("cpu", ("components",), cpu, optional=("cpus",),
-                note="five_seconds is the device's instant CPU figure; one_minute and five_minutes only when the "
-                     "device's average covers 1 or 5 minutes (OpenConfig's avg has the device's own interval); "
-                     f"five_seconds_interrupt: {MODEL}"),
+                note="five_seconds is the device's instant CPU figure; average is its own average over "
+                     "average_seconds (OpenConfig's avg has the device's own interval), also one_minute or "
+                     f"five_minutes when that interval is 1 or 5 minutes; five_seconds_interrupt: {MODEL}"),
         Section("memory", ("components",), memory,
                 note=f"status, system: {MODEL} (memory is the components' available and utilized)"),
         Section("interfaces", ("interfaces",), interfaces,

@@ -78,7 +78,7 @@ RECORD = Fields({
                        snmp=Fields({"communities": Items(Fields({"name": ANY, "permission": ANY})),
                                     "groups": Items(ANY), "users": Items(ANY), "location": ANY}, nullable=True),
                        spanning_tree_mode=ANY, iox=ANY, boot_files=Items(ANY)),
-    "cpu": _section(five_seconds=NUM, one_minute=NUM, five_minutes=NUM,
+    "cpu": _section(five_seconds=NUM, one_minute=NUM, five_minutes=NUM, average=NUM, average_seconds=NUM,
                     per_core=Items(Fields({"name": ANY, "user": NUM, "system": NUM, "idle": NUM}), nullable=True)),
     "memory": _section(used_percent=NUM, used=NUM, total=NUM, status=ANY),
     "storage": _section(partitions=Items(Fields({"name": ANY, "used_percent": NUM, "used": NUM, "total": NUM}),

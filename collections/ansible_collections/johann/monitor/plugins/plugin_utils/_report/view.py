@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import evaluate
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import cpu_load, evaluate
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.records import blank
 
 STATUSES = ("ok", "degraded", "auth_failed", "unreachable", "error")
@@ -102,6 +102,7 @@ def device_view(host: str, record: dict | None, thresholds: dict) -> dict[str, A
     status = record.get("status") or "error"
     alerts = evaluate(record, thresholds) if status in ("ok", "degraded") else []
     interfaces = record.get("interfaces") or []
+    cpu = cpu_load(record.get("cpu"))
     return {
         "host": host, "record": record, "status": status, "status_label": STATUS_LABELS.get(status, status),
         "message": record.get("message"), "page": page_name(host),
@@ -110,7 +111,10 @@ def device_view(host: str, record: dict | None, thresholds: dict) -> dict[str, A
         "version": _get(record, "identity", "os_version_full") or _get(record, "identity", "os_version"),
         "serial": _get(record, "identity", "serial"), "uptime": _get(record, "identity", "uptime"),
         "uptime_text": duration(_get(record, "identity", "uptime")),
-        "cpu": _get(record, "cpu", "five_minutes"), "memory": _get(record, "memory", "used_percent"),
+        # the CPU figure the alerts use and its span (cpu_label: "5 min", "1000 s avg"); devices.csv keeps 5 min
+        "cpu": cpu.value if cpu else None, "cpu_span": cpu.span if cpu else None,
+        "cpu_label": cpu.label if cpu else None, "cpu_5min": _get(record, "cpu", "five_minutes"),
+        "memory": _get(record, "memory", "used_percent"),
         "memory_status": _get(record, "memory", "status"),
         "interfaces": _interface_counts(interfaces), "alerts": alerts,
         "alert_level": alerts[0]["level"] if alerts else None,

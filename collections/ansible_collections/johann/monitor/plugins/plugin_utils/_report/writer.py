@@ -161,7 +161,7 @@ INTERFACE_COLUMNS = ["host", "name", "description", "admin_status", "oper_status
 
 def _device_row(d: dict) -> list[Any]:
     return [d["host"], d["status"], d["message"], d.get("hostname"), d.get("address"), d.get("platform"),
-            d.get("model"), d.get("version"), d.get("serial"), d.get("uptime"), d.get("cpu"), d.get("memory"),
+            d.get("model"), d.get("version"), d.get("serial"), d.get("uptime"), d.get("cpu_5min"), d.get("memory"),
             d["interfaces"]["up"], d["interfaces"]["down"], d["interfaces"]["admin_down"],
             "; ".join(str(a["message"]) for a in d["alerts"]), d.get("polled_at")]
 

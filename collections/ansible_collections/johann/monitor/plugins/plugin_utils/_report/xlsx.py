@@ -165,6 +165,8 @@ EXTRA_DEVICE_COLUMNS = [
     Column("boot_files", TEXT, 24, lambda d: _join(_section(d, "config").get("boot_files"))),
     Column("cpu_5s_percent", NUM, 16, _field("cpu", "five_seconds")),
     Column("cpu_1min_percent", NUM, 18, _field("cpu", "one_minute")),
+    Column("cpu_average_percent", NUM, 21, _field("cpu", "average")),
+    Column("cpu_average_seconds", NUM, 21, _field("cpu", "average_seconds")),
     Column("cpu_user_percent", NUM, 18, _field("cpu", "user")),
     Column("cpu_system_percent", NUM, 20, _field("cpu", "system")),
     Column("cpu_idle_percent", NUM, 18, _field("cpu", "idle")),

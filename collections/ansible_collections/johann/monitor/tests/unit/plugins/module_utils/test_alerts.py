@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import (
     ThresholdError,
+    cpu_load,
     error_ratio,
     evaluate,
     merge_thresholds,
@@ -65,6 +66,38 @@ def test_critical_alerts_come_first_and_messages_name_the_reading():
     alerts = evaluate(_record(memory={"used_percent": 86.0}, cpu={"five_minutes": 99}))
     assert alerts[0]["message"] == "CPU 99% over 5 minutes (threshold 95%)"
     assert alerts[1]["message"] == "memory 86.0% used (threshold 85%)"
+
+
+# CPU records as each family gives them
+IOSXE_CPU = {"five_seconds": 99, "one_minute": 96, "five_minutes": 97, "average": None, "average_seconds": None}
+EOS_CPU = {"five_seconds": 99, "one_minute": None, "five_minutes": None, "average": 97, "average_seconds": 1000}
+NXOS_CPU = {"five_seconds": 99, "one_minute": None, "five_minutes": None, "average": None, "average_seconds": None}
+
+
+@pytest.mark.parametrize("cpu,message", [
+    (IOSXE_CPU, "CPU 97% over 5 minutes (threshold 95%)"),
+    (dict(IOSXE_CPU, five_minutes=None), "CPU 96% over 1 minute (threshold 95%)"),
+    (EOS_CPU, "CPU 97% over the device's 1000 s average (threshold 95%)"),
+    (dict(EOS_CPU, average=85, average_seconds=60), "CPU 85% over the device's 60 s average (threshold 80%)"),
+    (dict(EOS_CPU, average=50, one_minute=96), "CPU 96% over 1 minute (threshold 95%)"),   # 1 min first
+    (dict(EOS_CPU, average_seconds=59), None),      # an average over less than a minute: too jumpy
+    (dict(EOS_CPU, average_seconds=None), None),    # over a span the device does not say
+    (dict(EOS_CPU, average_seconds=True), None),
+    (NXOS_CPU, None),                               # an instant reading only: never an alert, even at 99%
+    ({"five_seconds": 100}, None),                  # records stored before average existed
+    (None, None),
+])
+def test_cpu_alerts_on_an_average_of_a_minute_or_more_and_names_its_span(cpu, message):
+    alerts = evaluate(_record(cpu=cpu))
+    assert [a["message"] for a in alerts] == ([message] if message else [])
+    assert all((a["kind"], a["subject"]) == ("cpu", None) for a in alerts)
+
+
+def test_cpu_load_is_the_one_rule_for_the_cpu_figure():
+    assert tuple(cpu_load(IOSXE_CPU)) == (97, 300, "5 minutes", "5 min")
+    assert tuple(cpu_load(dict(IOSXE_CPU, five_minutes=None))) == (96, 60, "1 minute", "1 min")
+    assert tuple(cpu_load(EOS_CPU)) == (97, 1000, "the device's 1000 s average", "1000 s avg")
+    assert cpu_load(NXOS_CPU) is None and cpu_load(None) is None and cpu_load("busy") is None
 
 
 def test_error_ratio_needs_packets_and_enough_errors():

@@ -81,3 +81,17 @@ def test_summarise_keeps_what_trends_need():
     assert summary["interfaces"]["Gi1"] == [5, 6, 0, 1, GIG, 2]   # a row; 2: the out counter is 32-bit
     assert interface(summary["interfaces"]["Gi1"]) == {"in": 5, "out": 6, "err": 0, "up": True, "speed": GIG,
                                                        "w_in": 64, "w_out": 32, "w_err": 64}
+
+
+@pytest.mark.parametrize("cpu,trended", [
+    ({"five_seconds": 90, "one_minute": 30, "five_minutes": 20}, 20),
+    ({"five_seconds": 90, "one_minute": 30, "five_minutes": None}, 30),
+    ({"five_seconds": 90, "one_minute": None, "five_minutes": None, "average": 40, "average_seconds": 1000}, 40),
+    ({"five_seconds": 90, "one_minute": None, "five_minutes": None, "average": 40, "average_seconds": 30}, None),
+    ({"five_seconds": 90, "one_minute": None, "five_minutes": None, "average": None, "average_seconds": None}, None),
+    (None, None),
+])
+def test_the_cpu_trend_follows_the_figure_alerts_use(cpu, trended):
+    """5 minutes, else 1 minute, else the device's own average over a minute or more (EOS: 1000 s); never
+    the instant five_seconds (NX-OS)."""
+    assert summarise({"status": "ok", "cpu": cpu})["cpu"] == trended

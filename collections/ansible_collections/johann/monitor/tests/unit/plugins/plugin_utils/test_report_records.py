@@ -26,8 +26,8 @@ def healthy(**changes) -> dict:
                    "ntp_servers": [None, "192.0.2.123"], "users": [{"name": "admin", "privilege": 15}],
                    "snmp": {"communities": [{"name": "********", "permission": "ro"}], "groups": [], "users": [],
                             "location": None}, "spanning_tree_mode": "rapid-pvst", "iox": True, "boot_files": []},
-        "cpu": {"five_seconds": 3, "one_minute": 4, "five_minutes": 5, "per_core": [{"name": "0", "user": 1.5,
-                                                                                     "system": 0.5, "idle": 98.0}]},
+        "cpu": {"five_seconds": 3, "one_minute": 4, "five_minutes": 5, "average": None, "average_seconds": None,
+                "per_core": [{"name": "0", "user": 1.5, "system": 0.5, "idle": 98.0}]},
         "memory": {"used_percent": 41.5, "used": 1000, "total": 2400, "status": "Healthy", "pools": []},
         "storage": {"partitions": [{"name": "flash:", "used_percent": 12.0, "used": 1, "total": 8}], "images": []},
         "interfaces": [{"name": "Gi1/0/1", "description": None, "admin_status": "up", "oper_status": "up",
@@ -78,6 +78,13 @@ def test_missing_keys_are_added_without_calling_the_record_broken():
     assert done["identity"] is None and done["sections"]["cpu"] == {"status": None, "message": None,
                                                                     "duration": None, "resources": []}
     assert records.complete(done, "r1") is done   # complete once, then as it is
+
+
+def test_a_cpu_without_the_devices_own_average_gets_it_as_null():
+    """A record of device_info before ``average`` existed (or a family without one) is complete, not broken."""
+    done = records.complete(healthy(cpu={"five_seconds": 3, "one_minute": 4, "five_minutes": 5}), "r1")
+    assert done["status"] == "ok" and done["message"] is None
+    assert (done["cpu"]["average"], done["cpu"]["average_seconds"], done["cpu"]["five_minutes"]) == (None, None, 5)
 
 
 @pytest.mark.parametrize("result,status,message", [
@@ -136,6 +143,7 @@ def test_an_unusable_device_json_falls_back_on_the_summary_in_device():
     ({"identity": ["r1"]}, ["identity is a list, not a mapping"]),
     ({"cpu": {"five_minutes": "95%"}}, ["cpu.five_minutes is a string, not a number"]),
     ({"cpu": {"five_minutes": True}}, ["cpu.five_minutes is a boolean, not a number"]),
+    ({"cpu": {"average": 17, "average_seconds": "1000"}}, ["cpu.average_seconds is a string, not a number"]),
     ({"sections": {"cpu": "ok"}}, ["sections.cpu is a string, not a mapping"]),
     ({"sections": []}, ["sections is a list, not a mapping"]),
     ({"environment": [None, {"name": "x", "thresholds": [1]}]},

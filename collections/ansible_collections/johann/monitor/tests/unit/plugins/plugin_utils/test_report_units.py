@@ -47,6 +47,19 @@ def test_device_view_of_a_missing_and_a_failed_device():
     assert failed["status_label"] == "Unreachable" and failed["alerts"] == [] and failed["uptime_text"] is None
 
 
+@pytest.mark.parametrize("cpu,shown,span,label", [
+    ({"five_seconds": 9, "one_minute": 8, "five_minutes": 7}, 7, "5 minutes", "5 min"),
+    ({"five_seconds": 9, "one_minute": 8, "five_minutes": None}, 8, "1 minute", "1 min"),
+    ({"five_seconds": 9, "average": 6, "average_seconds": 1000}, 6, "the device's 1000 s average", "1000 s avg"),
+    ({"five_seconds": 99}, None, None, None),   # NX-OS: an instant reading only
+])
+def test_the_fleet_table_shows_the_cpu_figure_alerts_use(cpu, shown, span, label):
+    d = view.device_view("r1", {"status": "ok", "cpu": cpu}, DEFAULT_THRESHOLDS)
+    assert (d["cpu"], d["cpu_span"], d["cpu_label"]) == (shown, span, label)
+    row = dict(zip(writer.DEVICE_COLUMNS, writer.devices_csv([d]).splitlines()[1].split(","), strict=True))
+    assert row["cpu_5min_percent"] == str(cpu.get("five_minutes") or "")   # devices.csv: the 5-minute figure
+
+
 def test_pie_slices_cover_the_circle():
     pie = charts.pie([("a", 1), ("b", 3), ("c", 0)])
     assert [s["label"] for s in pie["slices"]] == ["a", "b"] and [s["percent"] for s in pie["slices"]] == [25.0, 75.0]

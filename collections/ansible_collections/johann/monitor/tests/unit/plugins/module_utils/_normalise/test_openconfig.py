@@ -174,6 +174,7 @@ def test_nxos_components_with_xmlns_members():
     assert mem["status"] is None and mem["pools"][0]["name"] == "1"
     load = oc.cpu(raw, {})
     assert (load["five_seconds"], load["one_minute"], load["five_minutes"]) == (3, None, None)   # no interval given
+    assert (load["average"], load["average_seconds"]) == (3, None)   # an average over a span it does not say
 
 
 EOS_CPU = {"openconfig-platform:component": [
@@ -182,14 +183,45 @@ EOS_CPU = {"openconfig-platform:component": [
          "avg": 17, "instant": 16, "interval": "1000000000000", "max": 25, "min": 12}}}}]}
 
 
-@pytest.mark.parametrize("interval,one,five", [("60000000000", 17, None), ("300000000000", None, 17),
-                                               ("1000000000000", None, None), (None, None, None)])
-def test_cpu_average_counts_only_over_its_own_interval(interval, one, five):
+@pytest.mark.parametrize("interval,one,five,seconds", [
+    ("60000000000", 17, None, 60), ("300000000000", None, 17, 300), ("1000000000000", None, None, 1000),
+    (30000000000, None, None, 30), (None, None, None, None), ("0", None, None, None)])
+def test_cpu_average_counts_only_over_its_own_interval(interval, one, five, seconds):
     components = unwrap(EOS_CPU)
     components[0]["cpu"]["openconfig-platform-cpu:utilization"]["state"]["interval"] = interval
     load = oc.cpu({"components": components, "cpus": None}, {})
     assert (load["five_seconds"], load["one_minute"], load["five_minutes"]) == (16, one, five)
+    assert (load["average"], load["average_seconds"]) == (17, seconds)   # the device's own average, always
     assert load["per_core"] == [] and load["five_seconds_interrupt"] is None
+
+
+def _cpu_component(name: str, avg, interval) -> dict:
+    state = {"avg": avg, "instant": 10, "interval": interval}
+    return {"name": name, "state": {"type": "openconfig-platform-types:CPU"},
+            "cpu": {"openconfig-platform-cpu:utilization": {"state": state}}}
+
+
+@pytest.mark.parametrize("cores,average,seconds", [
+    ([("CPU0", 20, "1000000000000"), ("CPU1", 31, "1000000000000")], 26, 1000),   # the cores' mean
+    ([("CPU0", 20, "1000000000000"), ("CPU1", None, None)], 20, 1000),             # a core without one
+    ([("CPU0", 20, "1000000000000"), ("CPU1", 31, 1000000000000)], 26, 1000),      # one as a number
+    ([("CPU0", 20, "60000000000"), ("CPU1", 31, "300000000000")], None, None),     # no shared interval
+])
+def test_cores_average_over_the_interval_they_share(cores, average, seconds):
+    components = {"openconfig-platform:component": [_cpu_component(*core) for core in cores]}
+    load = oc.cpu({"components": unwrap(components), "cpus": None}, {})
+    assert (load["average"], load["average_seconds"], load["five_seconds"]) == (average, seconds, 10)
+
+
+def test_system_cpus_cores_without_the_whole_give_their_mean():
+    totals = [{"instant": 10, "avg": 12, "interval": "300000000000"},
+              {"instant": 20, "avg": 14, "interval": "300000000000"}]
+    cpus = {"openconfig-system:cpu": [
+        {"index": n, "state": {"index": n, "total": total, "user": {"instant": 5}, "kernel": {"instant": 5},
+                               "idle": {"instant": 90}}} for n, total in enumerate(totals)]}
+    load = oc.cpu({"cpus": unwrap(cpus), "components": {"component": []}}, {})
+    assert (load["five_seconds"], load["average"], load["average_seconds"], load["five_minutes"]) == (15, 13, 300, 13)
+    assert [c["name"] for c in load["per_core"]] == ["0", "1"]
 
 
 def test_system_cpus_give_the_whole_and_each_core():
@@ -201,6 +233,7 @@ def test_system_cpus_give_the_whole_and_each_core():
     load = oc.cpu({"cpus": unwrap(cpus), "components": unwrap(EOS_CPU)}, {})
     assert (load["five_seconds"], load["five_minutes"], load["user"], load["system"], load["idle"]) == \
         (20, 11, 13.0, 7.0, 80.0)
+    assert (load["one_minute"], load["average"], load["average_seconds"]) == (None, 11, 300)
     assert load["per_core"] == [{"name": "0", "user": 20.0, "system": 10.0, "idle": 70.0}]
 
 
