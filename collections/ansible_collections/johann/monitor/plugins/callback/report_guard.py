@@ -157,4 +157,6 @@ class CallbackModule(CallbackBase):
         counts = ", ".join(f"{count} {status}" for status, count in summary["statuses"].items() if count)
         return (f"johann.monitor.report_guard: the run stopped before its report task; the report was written from "
                 f"the results it had: {summary['path']} ({summary['devices']} devices: {counts}; "
-                f"{len(summary['without_result'])} without a result)")
+                f"{len(summary['without_result'])} without a result"
+                + (f"; {len(summary['carried'])} carried over from the previous report" if summary.get("carried")
+                   else "") + ")")

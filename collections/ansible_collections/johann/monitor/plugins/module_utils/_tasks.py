@@ -67,6 +67,9 @@ def report_spec() -> dict[str, Any]:
         "title": {"type": "str", "default": "johann.monitor"},
         "history": {"type": "bool", "default": True},
         "history_runs": {"type": "int", "default": 30},
+        "carry_over": {"type": "bool", "default": True},
+        "stale_after": {"type": "int", "default": 3600},
+        "forget_after": {"type": "int", "default": 604800},
     }
 
 

@@ -41,6 +41,22 @@ description:
   - "A report directory that cannot be written fails the task with one message naming the directory and the
     reason, for example C(cannot write the report to /srv/www/network: No space left on device (the previous
     report there is unchanged))."
+  - A run over part of the inventory (C(--limit), C(-e target=core)) updates its devices and keeps the rest of the
+    fleet (O(carry_over)) - every device of the previous report in O(output_dir) (its C(fleet.json)) that is not
+    among O(hosts) stays with its last known record, marked as carried over with its age (C(last read 14m ago))
+    in the index and on its page. Hosts of this run always replace their carried record, whatever their status.
+    A carried device last read more than O(stale_after) seconds ago is shown with the status C(stale), not with
+    its old status, and without the alerts of its old readings; one last read more than O(forget_after) seconds
+    ago leaves the report (listed in RV(forgotten)), so a device removed from the inventory leaves after that time,
+    not on the next partial run. A carried device whose serial, address and port are those of one host of this
+    run, and of no other host, is that host under its old name (a host renamed in the inventory) and leaves at
+    once (RV(renamed)).
+  - The age counts from the record's C(polled_at), never later than the last run that had the host
+    (C(fleet.json) keeps it as C(seen)), so a skewed clock cannot keep a device forever. A C(fleet.json) that
+    cannot be read, of another schema or not written by this collection carries nothing over, with a warning;
+    none at all (a first run) carries nothing, silently.
+  - RV(statuses), RV(not_ok) and RV(alerting), the run summary attached to ARA (C(summary.json)) and the trends
+    are about the devices of this run only; carried devices are in RV(carried).
   - Runs on the controller as an action plugin; use it once per run (C(run_once) and C(delegate_to=localhost)).
 author: johann.monitor contributors (!UNKNOWN)
 options:
@@ -95,6 +111,27 @@ options:
     description: How many past runs to read from ARA (the newest first). V(0) reads none.
     type: int
     default: 30
+  carry_over:
+    description:
+      - Keep the devices of the previous report in O(output_dir) that are not among this run's O(hosts), with their
+        last known record and its age (see the description). V(false) writes a report of this run's hosts only and
+        removes the other device pages, as earlier versions did.
+      - Not used with O(fleet_json).
+    type: bool
+    default: true
+  stale_after:
+    description:
+      - Seconds after its last read from which a carried device is shown as C(stale). The default, an hour, is four
+        missed runs of a 15-minute schedule; set it a little over the interval of your full runs.
+    type: int
+    default: 3600
+  forget_after:
+    description:
+      - Seconds after its last read from which a carried device leaves the report (a device removed from the
+        inventory leaves after this time). The default is 7 days, so a device survives a weekend of partial runs
+        or a broken schedule. V(0) drops every carried device older than a second.
+    type: int
+    default: 604800
 attributes:
   check_mode:
     support: none
@@ -149,19 +186,47 @@ devices:
   returned: success
   type: int
   sample: 27
+polled:
+  description: Devices of this run in the report (RV(devices) less the carried ones).
+  returned: success
+  type: int
+  sample: 1
 statuses:
-  description: Devices per status (ok, degraded, auth_failed, unreachable, error, missing), every host of the report.
+  description:
+    - Devices of this run per status (ok, degraded, auth_failed, unreachable, error, missing); carried devices are
+      in RV(carried), not here.
   returned: success
   type: dict
   sample: {"ok": 22, "degraded": 1, "auth_failed": 1, "unreachable": 2, "error": 1, "missing": 0}
+carried:
+  description:
+    - The devices of the previous report that this run did not read, kept with their last known record - their
+      status then, when they were last read, their age in seconds and whether they are stale (O(stale_after)).
+  returned: success
+  type: dict
+  sample: {"csr-02": {"last_status": "ok", "last_read": "2026-11-29T10:45:02Z", "age": 912, "stale": false}}
+forgotten:
+  description: Devices of the previous report left out because they were last read more than O(forget_after) ago
+    (host and age in seconds).
+  returned: success
+  type: dict
+  sample: {"c9300-old": 605012}
+renamed:
+  description: Devices of the previous report left out because a host of this run is the same device (serial,
+    address and port), by old and new name.
+  returned: success
+  type: dict
+  sample: {"c9300-01": "c9300-01.core"}
 alerting:
-  description: The alerts of every device that has any.
+  description: The alerts of every device of this run that has any.
   returned: success
   type: dict
   sample: {"c9300-hot": [{"kind": "cpu", "level": "critical", "subject": null,
                           "message": "CPU 95% over 5 minutes (threshold 95%)"}]}
 not_ok:
-  description: Every device whose status is not ok, with its cause (failed, timed-out, missing device_info tasks too).
+  description:
+    - Every device of this run whose status is not ok, with its cause (failed, timed-out, missing device_info tasks
+      too).
   returned: success
   type: dict
   sample: {"c9300-badpass": "auth_failed: authentication failed: 401 access-denied on /.well-known/host-meta"}

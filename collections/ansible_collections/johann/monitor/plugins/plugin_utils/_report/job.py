@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import ThresholdError, merge_thresholds
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import merge
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import load_fleet_json, render_report
 
@@ -100,8 +101,22 @@ class ReportJob:
         except ThresholdError as exc:
             raise ValueError(str(exc)) from None
         title = self.params["title"] if self.title_given else stored.get("title", self.params["title"])
-        generated = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        summary = render_report(records, self.output_dir(), template_dirs(self.params.get("templates_dir"),
-                                                                          self.project),
-                                thresholds, title, generated, history=history, completed=True)
-        return dict(summary, timed_out=timed_out, changed=True)
+        now = dt.datetime.now(dt.UTC)
+        generated = merge.iso(now)
+        merged, warnings = self.carry_over(records, now) if not stored else (
+            merge.Merged(records, seen=stored.get("seen") if isinstance(stored.get("seen"), dict) else {}), [])
+        summary = render_report(merged.records, self.output_dir(), template_dirs(self.params.get("templates_dir"),
+                                                                                 self.project),
+                                thresholds, title, generated, history=history, completed=True,
+                                carried=merged.carried, seen=merged.seen)
+        warnings = [*warnings, *summary.pop("warnings", [])]
+        return dict(summary, timed_out=timed_out, changed=True, forgotten=merged.forgotten, renamed=merged.renamed,
+                    **({"warnings": warnings} if warnings else {}))
+
+    def carry_over(self, records: dict[str, dict | None], now: dt.datetime) -> tuple[merge.Merged, list[str]]:
+        """This run's records, and the previous report's other devices with their age (carry_over)."""
+        limits = merge.Limits(self.params["stale_after"], self.params["forget_after"])
+        if not self.params["carry_over"]:
+            return merge.Merged(records, seen={}), []
+        previous, warning = merge.read_previous(self.output_dir() / "fleet.json")
+        return merge.merge(previous, records, now, limits), [f"johann.monitor.report: {warning}"] if warning else []

@@ -24,13 +24,13 @@ from typing import Any
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import view, writer, xlsx
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.merge import FLEET_SCHEMA
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.staging import (
     ReportWriteError,
     Staging,
     interruptible,
 )
 
-FLEET_SCHEMA = 1
 PARALLEL_FROM = 100   # device pages: below this, forking costs more than it saves
 PAGES_DEADLINE = 900.0   # seconds for all device pages; a writer still running then is killed
 FLEET_PAGES = ("stats.html", "licensing.html", "index.html")   # in this order: the index last
@@ -208,7 +208,7 @@ def fleet_page(template, devices: list[dict], context: Callable[[list[dict]], di
     for number, d in enumerate(devices):
         if id(d) in broken:
             failed[d["host"]] = f"the report could not show this device on {page} ({broken[id(d)]})"
-            devices[number] = view.error_view(d["host"], failed[d["host"]], thresholds)
+            devices[number] = dict(view.error_view(d["host"], failed[d["host"]], thresholds), carried=d.get("carried"))
     return render(devices), failed
 
 
@@ -238,22 +238,32 @@ def _config_copies(devices: list[dict], output_dir: Path) -> None:
 
 def render_report(records: dict[str, dict | None], output_dir: Path, template_dirs: list[Path],
                   thresholds: dict, title: str, generated_at: str,
-                  history: dict[str, Any] | None = None, completed: bool = False) -> dict[str, Any]:
+                  history: dict[str, Any] | None = None, completed: bool = False,
+                  carried: dict[str, dict] | None = None, seen: dict[str, str] | None = None) -> dict[str, Any]:
     """Write index, device pages, statistics, licensing and exports; return counts and paths.
 
     ``records``: host -> device record (any shape: completed here, unless ``completed`` says the
     caller did it with records.complete or records.from_result) or None (no result).
     ``history``: ``{"enabled": bool, "reason": str | None, "source": str | None,
     "past": [run summaries, oldest first]}``; off when None.
+    ``carried``: the hosts of ``records`` not read in this run (merge.merge's ``carried``): shown with
+    their age, stale ones as such; the history, the summary's statuses, ``not_ok`` and ``alerting`` are
+    about the other hosts, the ones of this run. ``seen``: host -> when it was last in a run (fleet.json
+    keeps it for the next merge; this run's time for hosts it does not name).
     """
     started = time.monotonic()
     history = history or {"enabled": False, "reason": "history was not asked for", "source": None, "past": []}
+    carried = carried or {}
     if not completed:
         records = {host: None if rec is None else recs.complete(rec, host) for host, rec in records.items()}
     devices = sorted((view.safe_device_view(host, rec, thresholds) for host, rec in records.items()),
                      key=lambda d: d["host"])
+    for d in devices:
+        if d["host"] in carried:
+            view.mark_carried(d, carried[d["host"]])
     _config_copies(devices, output_dir)
-    current = hist.run_summary(records, generated_at)
+    current = hist.run_summary({h: r for h, r in records.items() if h not in carried}, generated_at)
+    seen = {host: (seen or {}).get(host) or generated_at for host in records}
     shown = {"enabled": bool(history["enabled"]), "reason": history.get("reason"), "source": history.get("source"),
              "past_runs": len(history.get("past") or []), "runs": []}
     if history["enabled"]:
@@ -275,7 +285,7 @@ def render_report(records: dict[str, dict | None], output_dir: Path, template_di
             html, broken = fleet_page(env.get_template(name), devices, context, name, thresholds)
             failed.update(broken)
             stage.write(name, html)
-        parts, export_errors = exports(stage, devices, title, generated_at, thresholds, current)
+        parts, export_errors = exports(stage, devices, title, generated_at, thresholds, current, seen)
         stale = stage.commit()
         for name in export_errors:   # the previous report's copy would pass for this one's
             with suppress(OSError):
@@ -285,7 +295,7 @@ def render_report(records: dict[str, dict | None], output_dir: Path, template_di
 
 
 def exports(stage: Staging, devices: list[dict], title: str, generated_at: str, thresholds: dict,
-            current: dict) -> tuple[list[str], dict[str, str]]:
+            current: dict, seen: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
     """The CSV, XLSX and JSON files: what spreadsheets, the next re-render and ARA read.
 
     Returns the summary's parts and the exports that could not be made (file -> problem): a
@@ -301,8 +311,9 @@ def exports(stage: Staging, devices: list[dict], title: str, generated_at: str, 
         stage.write_bytes("devices.xlsx", workbook)
     stage.write("fleet.json", json.dumps(
         {"schema": FLEET_SCHEMA, "title": title, "generated_at": generated_at, "thresholds": thresholds,
-         "devices": {d["host"]: d["record"] for d in devices}}, separators=(",", ":"), ensure_ascii=False,
-        default=writer.jsonable))
+         "devices": {d["host"]: d["record"] for d in devices},
+         "seen": {d["host"]: (seen or {}).get(d["host"], generated_at) for d in devices}},
+        separators=(",", ":"), ensure_ascii=False, default=writer.jsonable))
     stage.write("summary.json", json.dumps(current, separators=(",", ":"), ensure_ascii=False, default=writer.jsonable))
     parts = []
     for number, text in enumerate(hist.split_summary(current), start=1):   # what ARA gets: under its size limit
@@ -321,12 +332,17 @@ def _warnings(export_errors: dict[str, str]) -> dict[str, list[str]]:
 
 def _summary(devices: list[dict], output_dir: Path, shown: dict, history: dict, failed: dict[str, str],
              stale: int, started: float, parts: list[str]) -> dict[str, Any]:
-    statuses = Counter(d["status"] for d in devices)
+    carried = [d for d in devices if d.get("carried")]
+    polled = [d for d in devices if not d.get("carried")]   # statuses, alerts, not_ok: the devices of this run
+    statuses = Counter(d["status"] for d in polled)
     return {
         "path": str(output_dir / "index.html"), "output_dir": str(output_dir), "devices": len(devices),
+        "polled": len(polled),
         "statuses": {s: statuses.get(s, 0) for s in (*view.STATUSES, "missing")},
-        "alerting": {d["host"]: d["alerts"] for d in devices if d["alerts"]},
-        "not_ok": {d["host"]: f"{d['status']}: {d['message']}" for d in devices if d["status"] != "ok"},
+        "carried": {d["host"]: {k: d["carried"][k] for k in ("last_status", "last_read", "age", "stale")}
+                    for d in carried},
+        "alerting": {d["host"]: d["alerts"] for d in polled if d["alerts"]},
+        "not_ok": {d["host"]: f"{d['status']}: {d['message']}" for d in polled if d["status"] != "ok"},
         "page_errors": failed, "stale_pages_removed": stale, "render_seconds": round(time.monotonic() - started, 3),
         "summary_path": str(output_dir / "summary.json"), "summary_parts": [str(output_dir / p) for p in parts],
         "history": dict({k: shown[k] for k in ("enabled", "reason", "source", "past_runs")},

@@ -14,7 +14,7 @@ from ansible_collections.johann.monitor.plugins.plugin_utils._report.records imp
 
 STATUSES = ("ok", "degraded", "auth_failed", "unreachable", "error")
 STATUS_LABELS = {"ok": "OK", "degraded": "Degraded", "auth_failed": "Auth failed", "unreachable": "Unreachable",
-                 "error": "Error", "missing": "No record"}
+                 "error": "Error", "missing": "No record", "stale": "Stale"}
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
 CONFIG_DIR = "config"   # of the report directory: playbooks/show_run.yml's JSON copies of running configurations
 
@@ -121,7 +121,32 @@ def device_view(host: str, record: dict | None, thresholds: dict) -> dict[str, A
         "sensor_levels": _sensor_levels(alerts),
         "polled_at": utc(record.get("polled_at")), "duration": record.get("duration"),
         "iox": _get(record, "config", "iox"),
+        "carried": None,   # read in this run; mark_carried: from an earlier report
     }
+
+
+def mark_carried(d: dict[str, Any], carried: dict[str, Any]) -> None:
+    """A device of the previous report that this run did not read (merge.py): its last known record, its age.
+
+    A stale one (older than stale_after) is shown with the status ``stale`` (its last status in the
+    message): not counted as ok, no alerts from old readings; a fresh one keeps its status."""
+    d["carried"] = dict(carried, age_text=_age(carried["age"]), last_read_text=utc(carried["last_read"]),
+                        last_status=d["status"], last_status_label=d["status_label"])
+    if carried["stale"]:
+        said = f" ({d['message']})" if d["message"] else ""
+        d.update(status="stale", status_label=STATUS_LABELS["stale"], alerts=[], alert_level=None, sensor_levels={},
+                 message=f"not read for {_age(carried['age'])}, over the stale age of "
+                         f"{_age(carried['stale_after'])}; its last status was {d['status_label']}{said}")
+
+
+def _age(seconds: int | float) -> str:
+    """``45s``, ``14m``, ``2h 5m``, ``3d 4h``: how long ago, as people say it."""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    return duration(seconds).replace("h 0m", "h").replace("d 0h", "d")
 
 
 def safe_device_view(host: str, record: dict | None, thresholds: dict) -> dict[str, Any]:
@@ -149,8 +174,9 @@ def fleet_view(devices: list[dict]) -> dict[str, Any]:
                 oper[name] += count
     return {
         "total": len(devices),
-        "statuses": [(s, STATUS_LABELS[s], statuses.get(s, 0)) for s in (*STATUSES, "missing") if
-                     s != "missing" or statuses.get(s)],
+        "statuses": [(s, STATUS_LABELS[s], statuses.get(s, 0)) for s in (*STATUSES, "stale", "missing") if
+                     s in STATUSES or statuses.get(s)],
+        "carried": sum(1 for d in devices if d.get("carried")),
         "alerting": sum(1 for d in devices if d["alerts"]),
         "versions": Counter(d["version"] or "unknown" for d in answered).most_common(),
         "models": Counter(d["model"] or "unknown" for d in answered).most_common(),
@@ -158,5 +184,5 @@ def fleet_view(devices: list[dict]) -> dict[str, Any]:
         "interface_status": [("up", oper["up"]), ("down", oper["down"]), ("admin down", oper["admin_down"])],
         "iox": Counter("IOx on" if d["iox"] else "IOx off" if d["iox"] is False else "unknown"
                        for d in answered).most_common(),
-        "by_status": [(STATUS_LABELS[s], statuses.get(s, 0)) for s in STATUSES if statuses.get(s)],
+        "by_status": [(STATUS_LABELS[s], statuses.get(s, 0)) for s in (*STATUSES, "stale") if statuses.get(s)],
     }

@@ -58,7 +58,7 @@
     Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
       var text = (row.getAttribute("data-search") || "").toLowerCase();
       var ok = (!wanted || row.getAttribute("data-status") === wanted ||
-                ((wanted === "alerting" || wanted === "changed") && row.getAttribute("data-" + wanted) === "yes")) &&
+                ((wanted === "alerting" || wanted === "changed" || wanted === "carried") && row.getAttribute("data-" + wanted) === "yes")) &&
                words.every(function (word) { return text.indexOf(word) !== -1; });
       row.hidden = !ok;
       if (ok) { count += 1; }
