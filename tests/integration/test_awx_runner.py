@@ -79,7 +79,8 @@ def test_artifacts_carry_counts_per_status_and_the_report_location(job):
     assert artifact["devices"] == len(DEVICES) and artifact["not_ok"] == 5
     assert isinstance(artifact["alerting"], int)
     assert artifact["path"] == str(job["report"] / "index.html") and Path(artifact["path"]).is_file()
-    assert set(artifact) == {"devices", "statuses", "not_ok", "alerting", "path"}
+    assert set(artifact) == {"devices", "statuses", "not_ok", "alerting", "path", "carried", "stale"}
+    assert (artifact["carried"], artifact["stale"]) == (0, 0)   # a first run: nothing carried over
     fleet = json.loads((job["report"] / "fleet.json").read_text())
     assert {h: d["status"] for h, d in fleet["devices"].items()} == DEVICES
 
