@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: help venv demo test lint sanity bench bench-quick chaos lab-start lab-stop lab-status clean \
-	ara-start ara-stop ara-list build ee-context
+	ara-start ara-stop ara-list ara-prune build ee-context
 
 help:
 	@echo "make demo    start the simulated lab and show it is ready"
@@ -19,6 +19,9 @@ help:
 	@echo "make chaos   the monitor against misbehaving devices and controller faults (bench/chaos.py, root for tmpfs)"
 	@echo "make lab-stop / lab-status"
 	@echo "make ara-start / ara-stop / ara-list   the local ARA server (run history) at $(ARA_SERVER)"
+	@echo "make ara-start ARA_DB=postgresql   ARA's server on PostgreSQL, $(ARA_WORKERS) workers (a team's; docs/ara.md)"
+	@echo "make ara-prune   delete ARA's runs older than ARA_KEEP_DAYS=$(ARA_KEEP_DAYS) days (ara playbook prune)"
+	@echo "make postgresql-deps   Debian's postgresql (apt-get) for ARA_DB=postgresql and its tests"
 	@echo "make build   the collection's tarball in build/ (ansible-galaxy collection build)"
 	@echo "make ee-context   build + the execution environment's build context in build/ee (ansible-builder create)"
 
@@ -54,18 +57,48 @@ lab-status: $(STAMP)
 ARA_SERVER ?= http://127.0.0.1:8055
 ARA_DATA := $(CURDIR)/.ara/server
 ARA_ENV := ARA_API_CLIENT=http ARA_API_SERVER=$(ARA_SERVER)
+# ARA_DB=sqlite (the default): the server above, one gunicorn worker on SQLite, started on demand by the runs.
+# ARA_DB=postgresql: a team's server (docs/ara.md): a private PostgreSQL cluster (Debian's package, data in
+# .ara/postgresql, on $(ARA_PG_HOST):$(ARA_PG_PORT), ARA's role with a generated password in a 0600 file there)
+# and gunicorn with ARA_WORKERS sync workers at the same $(ARA_SERVER), ARA's data dir .ara/server-postgresql.
+# Runs then record with ARA's callback threads: ARA_CALLBACK_THREADS=4 (ansible.cfg keeps 0, SQLite's setting).
+ARA_DB ?= sqlite
+ARA_WORKERS ?= 4
+ARA_PG_DIR ?= $(CURDIR)/.ara/postgresql
+ARA_PG_DATA ?= $(CURDIR)/.ara/server-postgresql
+ARA_PG_HOST ?= 127.0.0.1
+ARA_PG_PORT ?= 55432
+# make ara-prune: ARA keeps ARA_KEEP_DAYS days of runs (a 15-minute schedule makes 96 runs a day)
+ARA_KEEP_DAYS ?= 30
+ARA_PRUNE_LIMIT ?= 5000
 
-ara-start: $(STAMP)
+ara-start: $(STAMP) $(if $(filter postgresql,$(ARA_DB)),postgresql-deps)
+ifeq ($(ARA_DB),postgresql)
+	$(PY) tools/postgres.py ara-start $(ARA_PG_DIR) --ara-data $(ARA_PG_DATA) --ara-server $(ARA_SERVER) \
+		--workers $(ARA_WORKERS) --host $(ARA_PG_HOST) --port $(ARA_PG_PORT)
+	@echo "Record there with ARA's callback threads (and restart only this server if it stops):"
+	@echo "  export ARA_CALLBACK_THREADS=4 JOHANN_ARA_DATA_DIR=$(ARA_PG_DATA)"
+else ifeq ($(ARA_DB),sqlite)
 	@PYTHONPATH=collections $(PY) -c 'import sys; from ansible_collections.johann.monitor.plugins.callback import ara_server as a; \
 		sys.exit(0 if a.answers("$(ARA_SERVER)") else a.start_server("$(ARA_SERVER)", "$(ARA_DATA)", 30))'
 	@echo "ARA: $(ARA_SERVER) (data in $(ARA_DATA))"
+else
+	$(error ARA_DB is sqlite (the default) or postgresql, not '$(ARA_DB)')
+endif
 
+# stops whichever runs: the SQLite server, and the PostgreSQL one with its cluster
 ara-stop:
-	@if [ -f $(ARA_DATA)/gunicorn.pid ]; then kill "$$(cat $(ARA_DATA)/gunicorn.pid)" && echo "ARA server stopped"; \
-		else echo "no ARA server started from $(ARA_DATA)"; fi
+	@if [ -f $(ARA_DATA)/gunicorn.pid ] && kill "$$(cat $(ARA_DATA)/gunicorn.pid)" 2>/dev/null; then \
+		echo "ARA server stopped"; else echo "no ARA server running from $(ARA_DATA)"; fi; rm -f $(ARA_DATA)/gunicorn.pid
+	@if [ -d $(ARA_PG_DIR) ]; then $(PY) tools/postgres.py ara-stop $(ARA_PG_DIR) --ara-data $(ARA_PG_DATA); fi
 
 ara-list: $(STAMP)
 	$(ARA_ENV) $(VENV)/bin/ara playbook list --limit 20
+
+# ARA's own pruning (either database): deletes the runs started more than ARA_KEEP_DAYS days ago, with their
+# results, through the API. Schedule it daily (cron, a systemd timer, an AWX schedule: docs/ara.md).
+ara-prune: $(STAMP)
+	$(ARA_ENV) $(VENV)/bin/ara playbook prune --days $(ARA_KEEP_DAYS) --limit $(ARA_PRUNE_LIMIT) --confirm
 
 demo: lab-start
 	ARA_API_SERVER=$(ARA_SERVER) $(VENV)/bin/ansible-playbook playbooks/monitor.yml
@@ -127,7 +160,19 @@ browser-deps:
 		|| { echo "make browser-deps: apt-get could not install chromium (needed by tests/browser)" >&2; exit 1; }; \
 	test -x /usr/bin/chromium || { echo "make browser-deps: chromium installed but /usr/bin/chromium is missing" >&2; exit 1; }
 
-test: lint browser-deps
+# Debian's PostgreSQL for ARA_DB=postgresql and the tests' ARA on PostgreSQL (tests/ara_postgres.py; tools/postgres.py
+# runs it as the postgres user when root). The package's own cluster (5432) is not used.
+.PHONY: postgresql-deps
+postgresql-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; else \
+		echo "make postgresql-deps: PostgreSQL is missing; run 'apt-get install postgresql' as root (no sudo here)" >&2; exit 1; fi; \
+	echo "make postgresql-deps: installing Debian's postgresql for ARA on PostgreSQL"; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql \
+		|| { echo "make postgresql-deps: apt-get could not install postgresql (needed by ARA_DB=postgresql and its tests)" >&2; exit 1; }; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "make postgresql-deps: postgresql installed but no /usr/lib/postgresql/*/bin/initdb" >&2; exit 1; }
+
+test: lint browser-deps postgresql-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -13,6 +13,9 @@ dir and the lab's inventory, once per variant and repeat, the variants interleav
   johann.monitor.ara_server callback starts (its ``start_server()``, defaults untouched), on a
   fresh data dir and port (JOHANN_ARA_DATA_DIR, ARA_API_SERVER), started before the timed run;
 * ``offline``: ARA's stock default (offline client, a fresh ARA_BASE_DIR): the "before" figure;
+* ``postgresql``: a team's ARA (docs/ara.md): a fresh PostgreSQL cluster (Debian's, tools/postgres.py) and the
+  plugin's ``start_server()`` on it with 4 gunicorn sync workers, ARA_CALLBACK_THREADS=4; its database checked
+  the same way, and PostgreSQL's own CPU counted apart (``db_cpu_s``);
 * the other names in VARIANTS: server options and ARA settings compared to find the project's.
 
 Per run: wall time; CPU of ansible-playbook and its children (RUSAGE_CHILDREN); CPU of the ARA
@@ -74,6 +77,9 @@ VARIANTS: dict[str, dict] = {
                    "args": ["-e", "johann_poller=worker"]},
     "project": {"kind": "project", "what": "the project's setting (ansible.cfg [ara] + ara_server.start_server)"},
     "offline": {"kind": "offline", "what": "ARA's stock default: offline client, SQLite (the 'before')"},
+    "postgresql": {"kind": "postgresql", "what": "ARA on PostgreSQL (tools/postgres.py): gunicorn 4 sync workers, "
+                                                 "callback_threads 4 (make ara-start ARA_DB=postgresql)",
+                   "workers": 4, "client": {"ARA_CALLBACK_THREADS": "4"}},
     "sync1": {"kind": "server", "what": "gunicorn 1 sync worker, callback_threads 0 (the setting before this bench)",
               "gunicorn": ["--workers", "1"], "server_env": {}, "client": {"ARA_CALLBACK_THREADS": "0"}},
     "sync1-t4": {"kind": "server", "what": "gunicorn 1 sync worker, callback_threads 4",
@@ -171,15 +177,18 @@ def _children(pid: int) -> list[int]:
 class Server:
     """An ARA API server (gunicorn via the plugin's start_server) on a fresh data dir and port."""
 
-    def __init__(self, data_dir: Path, gunicorn: list[str] | None, server_env: dict | None):
+    def __init__(self, data_dir: Path, gunicorn: list[str] | None, server_env: dict | None,
+                 database: dict | None = None, workers: int | None = None):
         self.data_dir, self.gunicorn, self.server_env = data_dir, gunicorn, server_env
+        self.database, self.workers = database, workers
         self.endpoint = f"http://127.0.0.1:{_free_port()}"
         self.pid = 0
         self.startup_s = 0.0
 
     def start(self) -> None:
         started = time.monotonic()
-        problem = _plugin().start_server(self.endpoint, str(self.data_dir), 60, self.gunicorn, self.server_env)
+        problem = _plugin().start_server(self.endpoint, str(self.data_dir), 60, self.gunicorn, self.server_env,
+                                         database=self.database, workers=self.workers)
         self.startup_s = round(time.monotonic() - started, 2)
         if problem:
             raise RuntimeError(problem)
@@ -212,21 +221,33 @@ def machine_busy_s() -> float:
 
 
 def check_database(path: Path, devices: int) -> dict:
-    """What ARA recorded, and whether it is the whole run."""
+    """What ARA recorded in its SQLite database, and whether it is the whole run."""
     if not path.exists():
         return {"complete": False, "why": f"no database at {path}"}
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        playbooks = db.execute("select id, status from playbooks").fetchall()
-        by_task = dict(db.execute("select t.name, count(*) from results r join tasks t on r.task_id = t.id "
-                                  "group by t.name").fetchall())
-        results_n = db.execute("select count(*) from results").fetchone()[0]
-        with_content = db.execute("select count(*) from results r join tasks t on r.task_id = t.id "
-                                  "where t.name = ? and length(r.content) > 64", (POLL_TASK,)).fetchone()[0]
-        stats = db.execute("select count(*) from hosts where ok + changed + failed + skipped + unreachable > 0"
-                           ).fetchone()[0]
-        summary = db.execute("select count(*) from records where key = ? and length(value) > 0",
-                             (SUMMARY_KEY,)).fetchone()[0]
-        tasks = db.execute("select count(*) from tasks").fetchone()[0]
+        return _check(db.execute, "?", devices)
+
+
+def check_postgres(cluster, devices: int) -> dict:
+    """What ARA recorded in its PostgreSQL database (tools/postgres.py's Cluster), and whether it is the whole run."""
+    with cluster.connect() as db:
+        return _check(db.execute, "%s", devices)
+
+
+def _check(execute, mark: str, devices: int) -> dict:
+    """check_database's queries through one DB-API ``execute`` (``mark``: its parameter placeholder)."""
+    db = SimpleNamespace(execute=lambda query, params=(): execute(query.replace("?", mark), params))
+    playbooks = db.execute("select id, status from playbooks").fetchall()
+    by_task = dict(db.execute("select t.name, count(*) from results r join tasks t on r.task_id = t.id "
+                              "group by t.name").fetchall())
+    results_n = db.execute("select count(*) from results").fetchone()[0]
+    with_content = db.execute("select count(*) from results r join tasks t on r.task_id = t.id "
+                              "where t.name = ? and length(r.content) > 64", (POLL_TASK,)).fetchone()[0]
+    stats = db.execute("select count(*) from hosts where ok + changed + failed + skipped + unreachable > 0"
+                       ).fetchone()[0]
+    summary = db.execute("select count(*) from records where key = ? and length(value) > 0",
+                         (SUMMARY_KEY,)).fetchone()[0]
+    tasks = db.execute("select count(*) from tasks").fetchone()[0]
     # monitor.yml: the polling task on every device, then one result each for the tasks run once
     # (report, include, label, two records, debug, the skipped fail) = one per other task.
     expected = devices + (tasks - 1)
@@ -340,17 +361,31 @@ def run_once(variant: str, lab: Lab, latency: float, index: int, work: Path, ser
                 "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}"})
     server = None
     database = None
+    cluster = None
     if spec["kind"] == "off":
         env["ANSIBLE_CALLBACK_PLUGINS"] = "/nonexistent"
     elif spec["kind"] == "offline":
         env.update({"ARA_API_CLIENT": "offline", "ARA_BASE_DIR": str(run_dir / "ara")})
         database = run_dir / "ara" / "ansible.sqlite"
     else:
-        server = Server(run_dir / "ara-server", spec.get("gunicorn"), spec.get("server_env"))
-        server.start()
+        settings = None
+        if spec["kind"] == "postgresql":
+            cluster = _postgres().Cluster(run_dir / "pg")
+            cluster.start("127.0.0.1", _free_port())
+            settings = cluster.ara_settings()
+        server = Server(run_dir / "ara-server", spec.get("gunicorn"), spec.get("server_env"), settings,
+                        spec.get("workers"))
+        try:
+            server.start()
+        except BaseException:
+            if cluster:
+                cluster.stop()
+            raise
         env.update({"JOHANN_ARA_DATA_DIR": str(server.data_dir), "ARA_API_SERVER": server.endpoint,
                     "JOHANN_ARA_AUTOSTART": "false", **spec.get("client", {})})
-        database = server.data_dir / "ansible.sqlite"
+        database = None if cluster else server.data_dir / "ansible.sqlite"
+    db_bytes_before = _db_bytes(database, cluster)
+    db_cpu_before = postgres_cpu_seconds(cluster) if cluster else 0.0
     if serial_report:
         env["PYTHONPATH"] = str(_serial_report_hook(work))
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(lab.inventory.path), str(PLAYBOOK),
@@ -366,6 +401,8 @@ def run_once(variant: str, lab: Lab, latency: float, index: int, work: Path, ser
     row = {"variant": variant, "devices": devices, "latency_ms": latency, "repeat": index, "rc": proc.returncode,
            "wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
            "server_cpu_s": round(server.cpu_seconds() - server_before, 2) if server else None,
+           "db_cpu_s": round(postgres_cpu_seconds(cluster) - db_cpu_before, 2) if cluster else None,
+           "db_bytes_before": db_bytes_before, "db_bytes_after": _db_bytes(database, cluster),
            "server_startup_s": server.startup_s if server else None,
            "lab_cpu_s": round(procfs.cpu_seconds(lab.pid) - lab_before, 2),
            "machine_busy_s": round(machine_busy_s() - busy_before, 2),
@@ -373,7 +410,10 @@ def run_once(variant: str, lab: Lab, latency: float, index: int, work: Path, ser
            "children_max_rss_mib": round(usage.ru_maxrss / 1024, 1),
            "load_before": load_before, "load_after": procfs.load_average()}
     row["timed_out"] = timed_out
-    row["others_cpu_s"] = round(row["machine_busy_s"] - row["cpu_s"] - (row["server_cpu_s"] or 0) - row["lab_cpu_s"], 1)
+    row["others_cpu_s"] = round(row["machine_busy_s"] - row["cpu_s"] - (row["server_cpu_s"] or 0)
+                                - (row["db_cpu_s"] or 0) - row["lab_cpu_s"], 1)
+    if row["db_bytes_before"] is not None and row["db_bytes_after"] is not None:
+        row["db_bytes_run"] = row["db_bytes_after"] - row["db_bytes_before"]   # what one run adds to the database
     text = log_path.read_text(errors="replace")
     row["ara_failed_calls"] = text.count("Failed to ")
     row["devices_ok"] = text.count(": ok=1 ")
@@ -381,14 +421,53 @@ def run_once(variant: str, lab: Lab, latency: float, index: int, work: Path, ser
         server.stop()
         log = (server.data_dir / "server.log").read_text(errors="replace")
         row["server_errors"] = log.count("Traceback") + log.count("database is locked")
-    if database is not None:
+    if cluster is not None:
+        try:
+            row["recorded"] = check_postgres(cluster, devices)
+        finally:
+            cluster.stop()
+    elif database is not None:
         row["recorded"] = check_database(database, devices)
+    if "recorded" in row:
         row["complete"] = row["recorded"]["complete"] and row["rc"] == 0
         row["summary_ok"] = row["recorded"]["summary_ok"]
         row["summary_post_400"] = "400 | Failed to post on /api/v1/records" in text
     else:
         row["complete"] = row["rc"] == 0
     return row
+
+
+def _postgres():
+    """tools/postgres.py (a private PostgreSQL cluster from Debian's package)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tools import postgres
+    return postgres
+
+
+def postgres_cpu_seconds(cluster) -> float:
+    """CPU of the cluster: the postmaster (with its reaped children: backends that ended) and its live children."""
+    try:
+        master = int((cluster.pgdata / "postmaster.pid").read_text().split()[0])
+        with open(f"/proc/{master}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    total = sum(int(f) for f in fields[11:15]) / procfs.CLOCK_TICKS   # utime stime cutime cstime
+    for pid in _children(master):
+        with contextlib.suppress(OSError):
+            total += procfs.cpu_seconds(pid)
+    return total
+
+
+def _db_bytes(database: Path | None, cluster) -> int | None:
+    """The database's size on disk: pg_database_size, or the SQLite file (with a WAL beside it, if any)."""
+    if cluster is not None:
+        return cluster.database_size()
+    if database is None or not database.exists():
+        return None
+    wal = database.with_name(database.name + "-wal")
+    return database.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 
 def _median(values: list[float]) -> float | None:
@@ -405,7 +484,8 @@ def summarise(runs: list[dict]) -> list[dict]:
         for variant in dict.fromkeys(r["variant"] for r in at):
             mine = [r for r in at if r["variant"] == variant]
             wall, cpu = _median([r["wall_s"] for r in mine]), _median([r["cpu_s"] for r in mine])
-            server = _median([r["server_cpu_s"] for r in mine if r["server_cpu_s"] is not None])
+            server = _median([r["server_cpu_s"] + (r.get("db_cpu_s") or 0) for r in mine
+                              if r["server_cpu_s"] is not None])
             row = {"variant": variant, "latency_ms": latency, "devices": mine[0]["devices"], "runs": len(mine),
                    "wall_s": [r["wall_s"] for r in mine], "wall_median_s": wall, "cpu_median_s": cpu,
                    "server_cpu_median_s": server, "controller_hwm_mib": max(r["controller_hwm_mib"] for r in mine),

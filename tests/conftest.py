@@ -38,3 +38,14 @@ def ssh_lab(tmp_path_factory) -> RunningLab:
                         "--epoch", str(EPOCH), "--frozen", "--network", subnet(210))
     yield running
     assert running.stop() == 0, running.stderr()
+
+
+@pytest.fixture(scope="session")
+def ara_postgresql():
+    """ARA's API server on a PostgreSQL of its own (tests/ara_postgres.py): .api_server, .env(), .connect()."""
+    from tests.ara_postgres import start_ara_postgres
+    server = start_ara_postgres()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -19,6 +19,12 @@ description:
     stays at the same address. Stop it with C(make ara-stop) or by the pid in C(<data_dir>/gunicorn.pid).
   - Why a server and not ARA's default offline client - about 4 times less added time on a
     1000-device run - is in the project's C(bench/ara-cost.md).
+  - When the C(settings.yaml) of O(data_dir) names another database than SQLite (PostgreSQL, as
+    C(make ara-start ARA_DB=postgresql) writes it), the server is started on that database with several
+    sync workers (4) instead of one; that database must already be up (this callback starts no database).
+    SQLite always gets one worker - it takes one writer, and concurrent requests lost results
+    (C(bench/ara-cost.md)) - so keep ARA's C(callback_threads) at 0 with SQLite; with PostgreSQL
+    C(ARA_CALLBACK_THREADS=4) is safe (the project's C(docs/ara.md)).
   - Does nothing when ARA is not installed, its callback is not loaded, it uses the offline client,
     or its server is on another machine.
   - Whether the server is local or not, it guards ARA's http client with a circuit breaker. When the
@@ -28,6 +34,7 @@ description:
     (the report says its history is missing) and one warning says so.
 requirements:
   - ara[server] and gunicorn on the controller, in the Python that runs Ansible.
+  - psycopg (3) for a server on PostgreSQL.
 options:
   autostart:
     description: Start the server when it does not answer. V(false) only reports that it is down.
@@ -41,6 +48,7 @@ options:
   data_dir:
     description:
       - The server's data directory (C(ARA_BASE_DIR)) - its SQLite database, C(settings.yaml), log and pid file.
+      - Its C(settings.yaml) chooses the database (C(DATABASE_ENGINE) and the other C(DATABASE_*) settings).
       - A relative path in C(ansible.cfg) is relative to the directory of that file.
     type: path
     default: ~/.ara/server
@@ -60,8 +68,12 @@ options:
       - name: JOHANN_ARA_START_TIMEOUT
 """
 
+import contextlib  # noqa: E402
+import fcntl  # noqa: E402
 import ipaddress  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -108,29 +120,116 @@ def probe(endpoint: str, timeout: float = 1.0) -> str:
 
 
 # How the local server runs (bench/ara-cost.md has the measurements behind each choice).
-SERVER_OPTIONS = ["--workers", "1"]
+SERVER_OPTIONS = ["--workers", "1"]   # SQLite: one writer at a time, or results are lost
 SERVER_ENV: dict[str, str] = {}
+CONCURRENT_WORKERS = 4   # sync workers on a database that takes concurrent writers (PostgreSQL)
+SQLITE = "django.db.backends.sqlite3"
+
+
+def settings_engine(data_dir: str) -> str:
+    """The DATABASE_ENGINE of data_dir's settings.yaml (ARA's default, SQLite, when it names none)."""
+    try:
+        with open(os.path.join(data_dir, "settings.yaml")) as handle:
+            text = handle.read()
+    except OSError:
+        return SQLITE
+    found = re.search(r"^\s+DATABASE_ENGINE:\s*['\"]?([\w.]+)", text, re.MULTILINE)
+    return found.group(1) if found else SQLITE
+
+
+def _ara_env(database: dict) -> dict[str, str]:
+    """ARA's DATABASE_* settings as its ARA_* environment variables (dynaconf: @json for a mapping)."""
+    return {f"ARA_{key}": ("@json " + json.dumps(value)) if isinstance(value, dict) else str(value)
+            for key, value in database.items()}
+
+
+def _keep_database_settings(data_dir: str, database: dict) -> None:
+    """Write database into data_dir's settings.yaml (written by ARA on its first start), so later starts
+    (this callback's, ara-manage's) use the same database. A password is never written: use a passfile."""
+    if any("PASSWORD" in key for key in database):
+        raise ValueError("a database password does not go in settings.yaml: give DATABASE_OPTIONS' passfile")
+    import yaml
+    path = os.path.join(data_dir, "settings.yaml")
+    with open(path) as handle:
+        settings = yaml.safe_load(handle) or {}
+    settings.setdefault("default", {}).update(database)
+    fd = os.open(path + ".new", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"---\n# ARA's settings; DATABASE_* written by johann.monitor.ara_server ({database['DATABASE_ENGINE']})\n")
+        yaml.safe_dump(settings, handle, default_flow_style=False)
+    os.replace(path + ".new", path)
 
 
 def start_server(endpoint: str, data_dir: str, timeout: float, gunicorn_options: list[str] | None = None,
-                 server_env: dict[str, str] | None = None) -> str | None:
+                 server_env: dict[str, str] | None = None, database: dict | None = None,
+                 workers: int | None = None) -> str | None:
     """Migrate the database and start gunicorn on endpoint's address; None when it answers, else why not.
 
     gunicorn_options and server_env replace SERVER_OPTIONS and SERVER_ENV (bench/ara_overhead.py compares them).
+    database: ARA's DATABASE_* settings (tools/postgres.py's Cluster.ara_settings()), kept in data_dir's
+    settings.yaml; None: what that file says (SQLite by default). workers: gunicorn sync workers (default 1 on
+    SQLite, CONCURRENT_WORKERS on another database; more than 1 on SQLite is refused).
+    Runs starting it at once: the first migrates and starts it, the others wait for that and use it.
     """
+    os.makedirs(data_dir, mode=0o700, exist_ok=True)
+    try:
+        with _start_lock(data_dir, timeout + 150):   # migrate (up to 120 s) and gunicorn's start, by the holder
+            if answers(endpoint, timeout=1.0):   # another run started it while this one waited
+                return None
+            return _start(endpoint, data_dir, timeout, gunicorn_options, server_env, database, workers)
+    except TimeoutError as exc:
+        return str(exc)
+
+
+@contextlib.contextmanager
+def _start_lock(data_dir: str, wait: float):
+    """One start at a time per data directory: runs started together (cron overlapping, the slices of a sliced
+    run on one controller) would each migrate the same database and race (Django's 'table already exists')."""
+    fd = os.open(os.path.join(data_dir, "start.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"another run has been starting the server in {data_dir} for over "
+                                       f"{wait:g} s (start.lock there)") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)   # releases the lock
+
+
+def _start(endpoint: str, data_dir: str, timeout: float, gunicorn_options: list[str] | None,
+           server_env: dict[str, str] | None, database: dict | None, workers: int | None) -> str | None:
     url = urllib.parse.urlsplit(endpoint)
     host, port = url.hostname, url.port or 80
-    os.makedirs(data_dir, mode=0o700, exist_ok=True)
+    engine = database["DATABASE_ENGINE"] if database else settings_engine(data_dir)
+    if workers is None:
+        workers = 1 if engine == SQLITE else CONCURRENT_WORKERS
+    elif engine == SQLITE and workers > 1:
+        return f"{workers} workers on SQLite lose results (one writer at a time): use 1, or PostgreSQL"
+    if gunicorn_options is None:
+        gunicorn_options = SERVER_OPTIONS if workers == 1 else ["--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARA_API_")}
     env.update(SERVER_ENV if server_env is None else server_env)
+    env.update(_ara_env(database or {}))
     env["ARA_BASE_DIR"] = data_dir
     log = os.path.join(data_dir, "server.log")
-    migrate = subprocess.run([sys.executable, "-m", "ara.server", "migrate"], env=env, capture_output=True,
+    # ara-manage (python -m ara.server) insists on psycopg2 for PostgreSQL; Django itself uses psycopg 3,
+    # which the project installs: the same migrate through Django's own entry point then
+    manage = ["ara.server"] if engine == SQLITE else ["django"]
+    env.setdefault("DJANGO_SETTINGS_MODULE", "ara.server.settings")
+    migrate = subprocess.run([sys.executable, "-m", *manage, "migrate"], env=env, capture_output=True,
                              text=True, timeout=120, check=False)
     if migrate.returncode:
         return f"'ara-manage migrate' failed in {data_dir}: {(migrate.stderr or migrate.stdout).strip()[-300:]}"
+    if database:
+        _keep_database_settings(data_dir, database)
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    command = [sys.executable, "-m", "gunicorn", *(SERVER_OPTIONS if gunicorn_options is None else gunicorn_options),
+    command = [sys.executable, "-m", "gunicorn", *gunicorn_options,
                "--bind", bind, "--daemon",
                "--pid", os.path.join(data_dir, "gunicorn.pid"), "--error-logfile", log,
                "--no-control-socket", "ara.server.wsgi"]
