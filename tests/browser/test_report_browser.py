@@ -2,6 +2,8 @@
 filtering, every link resolves, hostile strings stay text."""
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -39,8 +41,10 @@ def test_device_page_loads_clean_and_shows_its_record(report_page, report_dir):
     page = report_page.open(report_dir / "devices" / "c9300.html")
     page.assert_clean()
     assert page.text("h1").startswith("c9300")
-    pretty = page.evaluate("document.getElementById('raw-record').textContent")
-    assert '\n  "host": "c9300",' in pretty          # pretty-printed by the page's own script
+    raw = page.text("p.raw-record")   # the record is kept once, in fleet.json.gz: the page says where and how
+    assert "fleet.json.gz" in raw and "jq --arg h c9300 '.devices[$h]'" in raw
+    record = json.loads(gzip.decompress((report_dir / "fleet.json.gz").read_bytes()))["devices"]["c9300"]
+    assert record["host"] == "c9300" and len(record["interfaces"]) == 56
     interfaces = page.table_rows("table.interfaces")
     assert len(interfaces) == 56
     states = {row[2].split(" (")[0] for row in interfaces}
@@ -63,6 +67,23 @@ def test_a_mixed_fleet_is_one_report(report_page, report_dir, lab, host, vendor)
     if vendor:
         assert vendor in body
     assert len(page.table_rows("table.interfaces")) == len(truth["interfaces"])
+
+
+def test_pages_load_their_shared_files_and_no_inline_script_runs(report_page, report_dir):
+    """assets/report.css and assets/report.js load from file:// under the pages' CSP (script-src 'self'),
+    and a script written into the page (what an injection would be) is refused."""
+    for name in ("index.html", "devices/c9300.html"):
+        page = report_page.open(report_dir / name)
+        page.assert_clean()
+        assert page.evaluate("getComputedStyle(document.querySelector('header.top')).display") == "flex"
+    loaded = sorted(u.removeprefix(report_dir.as_uri()) for u in page.requests if "/assets/" in u)
+    assert loaded == ["/assets/report.css", "/assets/report.css", "/assets/report.js", "/assets/report.js"]
+    assert page.evaluate("""() => { const s = document.createElement('script');
+        s.textContent = 'window.__johann_xss = 9'; document.body.appendChild(s); return window.__johann_xss; }""") is None
+    assert len(page.console_errors) == 1 and "violates the following Content Security Policy directive " \
+        "'script-src 'self''" in page.console_errors[0]
+    # report.js ran on the device page: it made the interface table's headers sortable
+    assert page.evaluate("document.querySelector('table.interfaces th').getAttribute('aria-sort')") == "none"
 
 
 def test_sorting_by_cpu_orders_numbers(report_page, report_dir):

@@ -8,6 +8,7 @@ RESTCONF on already.
 """
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -137,7 +138,7 @@ def test_the_monitor_then_reads_the_device_ok(lab, first_run, tmp_path):
     run = run_playbook(lab, ROOT / "playbooks/monitor.yml", "--limit", "sshplay", "-e",
                        f"johann_report_dir={tmp_path}", "-e", "johann_history_runs=0")
     assert run.returncode == 0, run.stdout[-3000:]
-    record = json.loads((tmp_path / "fleet.json").read_text())["devices"]["sshplay"]
+    record = json.loads(gzip.decompress((tmp_path / "fleet.json.gz").read_bytes()))["devices"]["sshplay"]
     assert record["status"] == "ok" and record["identity"]["hostname"] == "sshplay"
 
 

@@ -1,6 +1,7 @@
 """The default templates render any record device_info can give: sparse, odd, or hostile."""
 from __future__ import annotations
 
+import gzip
 import json
 
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
@@ -46,7 +47,7 @@ def test_sparse_and_odd_records_render(tmp_path):
     assert "Loopback42" in page and "not_present" in page
     assert "&lt;&gt;" in (tmp_path / "index.html").read_text()
     assert not list((tmp_path / "devices").glob("..*"))
-    assert json.loads((tmp_path / "fleet.json").read_text())["devices"]["no-record"] is None
+    assert json.loads(gzip.decompress((tmp_path / "fleet.json.gz").read_bytes()))["devices"]["no-record"] is None
 
 
 # CPU as each family gives it: IOS XE 1 and 5 minutes, EOS its own 1000 s average, NX-OS an instant reading

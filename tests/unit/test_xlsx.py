@@ -286,7 +286,7 @@ def test_the_report_writes_the_workbook_and_survives_without_it(tmp_path, monkey
                                    "'XlsxWriter>=3.1')"]
     assert not (tmp_path / "devices.xlsx").exists()   # the previous run's would pass for this one's
     assert "2026-11-29T12:00:00Z" in (tmp_path / "index.html").read_text()
-    for name in ("devices.csv", "interfaces.csv", "fleet.json", "summary.json", "devices/r1.html"):
+    for name in ("devices.csv", "interfaces.csv", "fleet.json.gz", "summary.json", "devices/r1.html"):
         assert (tmp_path / name).stat().st_size > 100, name
 
 

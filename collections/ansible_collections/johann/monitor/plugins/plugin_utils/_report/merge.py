@@ -93,12 +93,16 @@ def check_previous(data: Any) -> tuple[dict | None, str | None]:
 
 
 def read_previous(path: Path) -> tuple[dict | None, str | None]:
-    """The previous report's fleet.json: (fleet, None); (None, None) when there is none; (None, warning)."""
+    """The previous report's stored records: (fleet, None); (None, None) when there are none; (None, warning).
+
+    ``path``: the report directory or its fleet.json.gz; a fleet.json of an earlier version is read too
+    (records.stored_fleet: the newer of the two when both are there)."""
+    path = recs.stored_fleet(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = recs.read_stored(path)
     except FileNotFoundError:
         return None, None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:
         return None, f"the previous report's {path} cannot be read ({exc}); devices not in this run are left out"
     try:
         data = json.loads(text)

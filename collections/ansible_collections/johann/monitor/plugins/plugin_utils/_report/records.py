@@ -14,13 +14,18 @@ reading a record once, about 0.1 ms per device.
 """
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import SECTIONS
 
 STATUSES = ("ok", "degraded", "auth_failed", "unreachable", "error", "missing")
+FLEET_FILE = "fleet.json.gz"   # the stored records of a report: what render.py writes
+OLD_FLEET_FILE = "fleet.json"   # what versions before it wrote (plain JSON): still read
 SHAPE = "the device_info result for this host has an unexpected shape"
 MAX_PROBLEMS = 5
 MAX_MESSAGE = 2000
@@ -348,3 +353,39 @@ def from_result(host: str, result: Any) -> dict | None:
         return dict(fixed, status="error", message=_clip(message + (f" ({fixed['message']})" if fixed["message"]
                                                                     else "")))
     return fixed
+
+
+def stored_fleet(path: Path) -> Path:
+    """The file of stored records to read for ``path``: a report directory, or its fleet.json.gz or fleet.json.
+
+    The two names are one report's records in two formats (fleet.json from an earlier version): the newer
+    file of the two is read, fleet.json.gz when they are as old. Any other file name is read as it is."""
+    if path.is_dir():
+        names = [path / FLEET_FILE, path / OLD_FLEET_FILE]
+    elif path.name in (FLEET_FILE, OLD_FLEET_FILE):
+        names = [path.with_name(FLEET_FILE), path.with_name(OLD_FLEET_FILE)]
+    else:
+        return path
+    found = []
+    for number, name in enumerate(names):
+        try:
+            found.append((name.stat().st_mtime_ns, -number, name))
+        except OSError:
+            continue
+    return max(found)[2] if found else names[0]
+
+
+def read_stored(path: Path) -> str:
+    """The JSON text of stored records: gzip-compressed (by its magic bytes, whatever the name) or plain.
+
+    Raises OSError (cannot read), ValueError (not gzip data after all, truncated, not UTF-8)."""
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValueError(f"it is not whole gzip data ({exc})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"it is not UTF-8 text ({exc})") from None

@@ -10,6 +10,7 @@ licensing) is shown there as an error row. The report is staged and put in place
 """
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import select
@@ -19,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
@@ -116,13 +117,19 @@ def _outcome(status: int, data: bytes) -> dict[str, Any]:
     return report
 
 
-def write_device_pages(devices: list[dict], stage: Staging, template, common: dict) -> dict[str, str]:
+def write_device_pages(devices: list[dict], stage: Staging, template, common: dict,
+                       meanwhile: Callable[[], Any] | None = None) -> dict[str, str]:
     """One page per device, on up to 4 cores for a large fleet (forked writers share the parsed templates).
 
-    Returns the pages that could not be rendered, by host, with the problem."""
+    ``meanwhile``: the parent's own work while its writers write (render_report: the fleet pages and the
+    exports, a third of a large report's CPU). Returns the pages that could not be rendered, by host, with
+    the problem."""
     workers = min(4, os.cpu_count() or 1)
     if len(devices) < PARALLEL_FROM or workers < 2 or not hasattr(os, "fork"):
-        return _write_pages(devices, stage, template, common)
+        failed = _write_pages(devices, stage, template, common)
+        if meanwhile is not None:
+            meanwhile()
+        return failed
     children: dict[int, int] = {}   # pid -> read end of its report pipe
     try:
         for share in range(workers):
@@ -133,7 +140,10 @@ def write_device_pages(devices: list[dict], stage: Staging, template, common: di
                 _child(devices[share::workers], stage, template, common, write_fd)
             os.close(write_fd)
             children[pid] = read_fd
-        data, running = _read_reports(children, time.monotonic() + PAGES_DEADLINE)
+        deadline = time.monotonic() + PAGES_DEADLINE
+        if meanwhile is not None:
+            meanwhile()
+        data, running = _read_reports(children, deadline)
         reports = [{"error": f"a page writer was still running after {PAGES_DEADLINE:g} s and was stopped"}
                    for fd in running]
         for pid, fd in list(children.items()):
@@ -156,14 +166,31 @@ def _merge(reports: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def load_fleet_json(path: Path) -> dict[str, Any]:
-    """Records and settings of an earlier report, to render it again without polling."""
+    """Records and settings of an earlier report, to render it again without polling.
+
+    ``path``: its fleet.json.gz, its directory, or the fleet.json an earlier version wrote (records.stored_fleet)."""
+    path = recs.stored_fleet(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(recs.read_stored(path))
     except (OSError, ValueError) as exc:
         raise ValueError(f"cannot read stored records from {path}: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("devices"), dict):
         raise ValueError(f"{path} is not a johann.monitor fleet.json (no 'devices' mapping)")
     return data
+
+
+def write_fleet_gz(out: IO[bytes], devices: list[dict], head: dict[str, Any], seen: dict[str, str]) -> None:
+    """fleet.json.gz: ``head`` (schema, title, time, thresholds), every record, when each host was last in a run.
+
+    Compressed and written a record at a time: the JSON of the whole fleet (~380 MB at 10,000 devices) is
+    never one string."""
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=writer.GZIP_LEVEL, mtime=0) as packed:
+        packed.write(json.dumps(head, separators=(",", ":"), ensure_ascii=False, default=writer.jsonable)[:-1].encode())
+        packed.write(b',"devices":{')
+        for number, d in enumerate(devices):
+            packed.write(f'{"," if number else ""}{json.dumps(d["host"], ensure_ascii=False)}:'
+                         f'{writer.record_json(d["record"])}'.encode())
+        packed.write(b'},"seen":' + json.dumps(seen, separators=(",", ":"), ensure_ascii=False).encode() + b"}")
 
 
 def _breakers(render: Callable[[list[dict]], str], devices: list[dict], failing: bool = False) -> dict[int, str]:
@@ -272,22 +299,33 @@ def render_report(records: dict[str, dict | None], output_dir: Path, template_di
         for d in devices:
             d["trend"] = None
     env = writer.environment(template_dirs)
-    script, script_hash = writer.script_and_hash(env)
+    script, script_hash = writer.script_and_hash(env)   # for own templates that still inline the script
     base = {"title": title, "generated_at": generated_at, "script": script, "script_hash": script_hash}
 
     def context(subset: list[dict]) -> dict:
         return dict(base, fleet=dict(view.fleet_view(subset), history=shown))
 
     with interruptible(), Staging(output_dir) as stage:
-        failed = write_device_pages(devices, stage, env.get_template("device.html"), context(devices))
-        _failed_pages(devices, failed)
-        for name in FLEET_PAGES:
-            html, broken = fleet_page(env.get_template(name), devices, context, name, thresholds)
-            failed.update(broken)
-            stage.write(name, html)
-        parts, export_errors = exports(stage, devices, title, generated_at, thresholds, current, seen)
+        for name, text in writer.assets(env).items():
+            stage.write(name, text)
+        written: dict[str, Any] = {}
+
+        def fleet_files() -> None:   # while the page writers work
+            written["broken"] = {}
+            for name in FLEET_PAGES:
+                html, broken = fleet_page(env.get_template(name), devices, context, name, thresholds)
+                written["broken"].update(broken)
+                stage.write(name, html)
+            written["exports"] = exports(stage, devices, title, generated_at, thresholds, current, seen)
+
+        failed = write_device_pages(devices, stage, env.get_template("device.html"), context(devices), fleet_files)
+        if failed:   # those devices are errors in the fleet pages and the exports: written again
+            _failed_pages(devices, failed)
+            fleet_files()
+        failed.update(written["broken"])
+        parts, export_errors = written["exports"]
         stale = stage.commit()
-        for name in export_errors:   # the previous report's copy would pass for this one's
+        for name in (*export_errors, recs.OLD_FLEET_FILE):   # the previous report's copy would pass for this one's
             with suppress(OSError):
                 (output_dir / name).unlink(missing_ok=True)
     return dict(_summary(devices, output_dir, shown, history, failed, stale, started, parts),
@@ -300,8 +338,10 @@ def exports(stage: Staging, devices: list[dict], title: str, generated_at: str, 
 
     Returns the summary's parts and the exports that could not be made (file -> problem): a
     workbook that fails (XlsxWriter missing...) costs the report that file only."""
-    stage.write("devices.csv", writer.devices_csv(devices))
-    stage.write("interfaces.csv", writer.interfaces_csv(devices))
+    with stage.open("devices.csv") as out:
+        writer.write_devices_csv(out, devices)
+    with stage.open("interfaces.csv") as out:
+        writer.write_interfaces_csv(out, devices)
     errors = {}
     try:
         workbook = xlsx.devices_xlsx(devices, title, generated_at)
@@ -309,11 +349,10 @@ def exports(stage: Staging, devices: list[dict], title: str, generated_at: str, 
         errors["devices.xlsx"] = _problem(exc)
     else:
         stage.write_bytes("devices.xlsx", workbook)
-    stage.write("fleet.json", json.dumps(
-        {"schema": FLEET_SCHEMA, "title": title, "generated_at": generated_at, "thresholds": thresholds,
-         "devices": {d["host"]: d["record"] for d in devices},
-         "seen": {d["host"]: (seen or {}).get(d["host"], generated_at) for d in devices}},
-        separators=(",", ":"), ensure_ascii=False, default=writer.jsonable))
+    with stage.open(recs.FLEET_FILE, binary=True) as out:
+        write_fleet_gz(out, devices, {"schema": FLEET_SCHEMA, "title": title, "generated_at": generated_at,
+                                      "thresholds": thresholds},
+                       {d["host"]: (seen or {}).get(d["host"], generated_at) for d in devices})
     stage.write("summary.json", json.dumps(current, separators=(",", ":"), ensure_ascii=False, default=writer.jsonable))
     parts = []
     for number, text in enumerate(hist.split_summary(current), start=1):   # what ARA gets: under its size limit

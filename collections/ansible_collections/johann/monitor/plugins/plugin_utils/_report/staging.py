@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import IO
 
 PREFIX = ".johann-staging-"
 HELD = (signal.SIGINT, signal.SIGTERM)
@@ -173,26 +174,30 @@ class Staging:
 
     def write(self, relative: str, text: str) -> None:
         """One file of the report, staged (mode 0644: a web server may serve the report)."""
-        path = self.dir / relative
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                os.fchmod(handle.fileno(), 0o644)
-                handle.write(text)
-        except OSError as exc:
-            raise self.unwritable(exc) from None
+        with self.open(relative) as handle:
+            handle.write(text)
 
     def write_bytes(self, relative: str, data: bytes) -> None:
         """One binary file of the report (devices.xlsx), staged like ``write``."""
+        with self.open(relative, binary=True) as handle:
+            handle.write(data)
+
+    @contextmanager
+    def open(self, relative: str, binary: bool = False) -> Iterator[IO]:
+        """One file of the report written a piece at a time, staged like ``write`` (the exports of 10,000
+        devices are never one string: interfaces.csv alone is 50 MB)."""
         path = self.dir / relative
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), 0o644)
-                handle.write(data)
+            os.fchmod(fd, 0o644)
+            handle = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
         except OSError as exc:
+            raise self.unwritable(exc) from None
+        try:
+            with handle:
+                yield handle
+        except OSError as exc:   # a full disk shows on a write, or on the last flush
             raise self.unwritable(exc) from None
 
     def _moves(self) -> list[tuple[Path, Path]]:

@@ -163,6 +163,34 @@ def error_view(host: str, message: str, thresholds: dict) -> dict[str, Any]:
     return dict(device_view(host, blank(host, "error", message), thresholds), trend=None)
 
 
+def index_row(d: dict[str, Any], changes: list[str], message: str | None) -> list[Any]:
+    """One row of the fleet table as compact data, the fields in the order assets/report.js reads them (F).
+
+    ``changes``: the short labels of its changes since the previous run; ``message``: its cause, shortened
+    for the table (the whole of it is searched: the last field, when it is longer). The page's file name
+    is None when it is the host's own (``<host>.html``)."""
+    trend, carried, counts = d.get("trend"), d.get("carried"), d["interfaces"]
+    return [d["host"], None if d["page"] == f"{d['host']}.html" else d["page"], d["status"], d["status_label"],
+            message, d["hostname"], d["address"], d["model"], d["version"], d["serial"], d["uptime"],
+            d["uptime_text"], d["cpu"], d["cpu_span"], d["memory"],
+            [counts["up"], counts["down"], counts["admin_down"], counts["total"]], len(d["alerts"]), d["alert_level"],
+            "; ".join(str(a["message"]) for a in d["alerts"]), changes,
+            len(trend["changes"]) if trend else None,
+            "; ".join(str(c["text"]) for c in trend["changes"]) if trend else "",
+            d["platform"], d["polled_at"],
+            [carried["age_text"], carried["last_read_text"]] if carried else None,
+            d["message"] if d["message"] != message else None]
+
+
+def needs_attention(devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The devices the index lists for a reader without JavaScript: not OK first (worst status first), then
+    the OK ones that alert; by host within each."""
+    rank = {status: number for number, status in enumerate(("error", "missing", "auth_failed", "unreachable",
+                                                              "stale", "degraded"))}
+    return sorted((d for d in devices if d["status"] != "ok" or d["alerts"]),
+                  key=lambda d: (rank.get(d["status"], len(rank)) if d["status"] != "ok" else len(rank) + 1, d["host"]))
+
+
 def fleet_view(devices: list[dict]) -> dict[str, Any]:
     """Tiles and chart data over the whole fleet."""
     statuses = Counter(d["status"] for d in devices)

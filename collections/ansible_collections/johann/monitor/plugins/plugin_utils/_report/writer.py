@@ -14,14 +14,18 @@ import hashlib
 import html
 import io
 import json
+import shlex
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import charts, view
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.filters import do_truncate
 from markupsafe import Markup
 
 CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+ASSETS = {"assets/report.css": "partials/style.css", "assets/report.js": "partials/report.js"}   # shared by every page
+GZIP_LEVEL = 6   # fleet.json.gz: level 9 costs twice the CPU for 2% less
 
 
 class Blank(dict):
@@ -101,13 +105,34 @@ def environment(template_dirs: list[Path]) -> Environment:
         bytes=lambda v: _human(v, ("B", "KB", "MB", "GB", "TB", "PB"), 1000),
         bps=lambda v: _human(v, ("bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"), 1000),
         pretty_json=lambda v: json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False),
-        per_s=_per_second, decimal=_decimal, change_labels=change_labels)
+        per_s=_per_second, decimal=_decimal, change_labels=change_labels, shell_quote=shlex.quote)
     # a record of an unexpected shape may hold what JSON has no type for: its raw record is still shown
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": jsonable}
     env.globals.update(pie=charts.pie, bars=charts.bars, gauge=charts.gauge, sparkline=charts.sparkline,
                        availability_bars=charts.availability_bars, duration=view.duration,
-                       interface_class=view.interface_class, blank=Blank())
+                       interface_class=view.interface_class, blank=Blank(), needs_attention=view.needs_attention,
+                       fleet_rows=lambda devices: fleet_rows(env, devices))
     return env
+
+
+def record_json(record: Any) -> str:
+    """A record as compact JSON (fleet.json.gz)."""
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=jsonable)
+
+
+def fleet_rows(env: Environment, devices: list[dict]) -> Markup:
+    """Every row of the fleet table as JSON for a ``<script type="application/json">`` (``<``, ``>``, ``&`` and
+    ``'`` escaped as in Jinja's tojson, so no device string can end the element)."""
+    rows = [view.index_row(d, change_labels((d.get("trend") or {}).get("changes")),
+                           do_truncate(env, d["message"], 160) if d["message"] else None) for d in devices]
+    text = json.dumps(rows, separators=(",", ":"), ensure_ascii=False, default=jsonable)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")  # noqa: S704
+                  .replace("'", "\\u0027"))
+
+
+def assets(env: Environment) -> dict[str, str]:
+    """The files every page links (assets/report.css, assets/report.js), from the templates (own ones first)."""
+    return {name: env.loader.get_source(env, source)[0] for name, source in ASSETS.items()}
 
 
 def script_and_hash(env: Environment) -> tuple[Markup, str]:
@@ -127,7 +152,7 @@ def error_page(d: dict, problem: str, title: str) -> str:
             f'<title>{e(d["host"])} · {e(title)}</title></head>\n<body><p><a href="../index.html">← Fleet</a></p>'
             f'<h1>{e(d["host"])}</h1>\n<p class="message error"><strong>This page could not be rendered:</strong> '
             f'{e(problem)}</p>\n<p>device_info: {e(said)}</p>\n'
-            f'<p>The device\'s record is in <a href="../fleet.json">fleet.json</a>.</p></body></html>\n')
+            f'<p>The device\'s record is in <a href="../fleet.json.gz">fleet.json.gz</a>.</p></body></html>\n')
 
 
 def jsonable(value: Any) -> Any:
@@ -143,10 +168,15 @@ def _cell(value: Any) -> str:
 
 def _csv(header: list[str], rows: list[list[Any]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([[_cell(v) for v in row] for row in rows])
+    _csv_rows(out, header).writerows([_cell(v) for v in row] for row in rows)
     return out.getvalue()
+
+
+def _csv_rows(out: TextIO, header: list[str]):
+    """A CSV writer on ``out``, the header written."""
+    rows = csv.writer(out, lineterminator="\n")
+    rows.writerow(header)
+    return rows
 
 
 DEVICE_COLUMNS = ["host", "status", "message", "hostname", "address", "platform", "model", "version", "serial",
@@ -167,14 +197,21 @@ def _device_row(d: dict) -> list[Any]:
 
 
 def devices_csv(devices: list[dict]) -> str:
-    rows = []
+    out = io.StringIO()
+    write_devices_csv(out, devices)
+    return out.getvalue()
+
+
+def write_devices_csv(out: TextIO, devices: list[dict]) -> None:
+    """devices.csv, a row at a time."""
+    rows = _csv_rows(out, DEVICE_COLUMNS)
     for d in devices:
         try:
-            rows.append(_device_row(d))
+            row = _device_row(d)
         except Exception as exc:   # noqa: BLE001 - one device's data never costs the others their rows
-            rows.append([d.get("host"), "error", f"this device's row could not be written ({type(exc).__name__}: "
-                                                 f"{exc})"] + [None] * (len(DEVICE_COLUMNS) - 3))
-    return _csv(DEVICE_COLUMNS, rows)
+            row = [d.get("host"), "error", f"this device's row could not be written ({type(exc).__name__}: "
+                                           f"{exc})"] + [None] * (len(DEVICE_COLUMNS) - 3)
+        rows.writerow([_cell(v) for v in row])
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
@@ -182,14 +219,21 @@ def _round(value: float | None, digits: int = 1) -> float | None:
 
 
 def interfaces_csv(devices: list[dict]) -> str:
-    """Every interface of every device; a device whose interfaces cannot be written is left out (its status says)."""
-    rows = []
+    out = io.StringIO()
+    write_interfaces_csv(out, devices)
+    return out.getvalue()
+
+
+def write_interfaces_csv(out: TextIO, devices: list[dict]) -> None:
+    """Every interface of every device, a device at a time; a device whose interfaces cannot be written is left
+    out (its status says)."""
+    rows = _csv_rows(out, INTERFACE_COLUMNS)
     for d in devices:
         try:
-            rows += _interface_rows(d)
+            device_rows = _interface_rows(d)
         except Exception:   # noqa: BLE001, S112 - one device's data never costs the others their rows
             continue
-    return _csv(INTERFACE_COLUMNS, rows)
+        rows.writerows([_cell(v) for v in row] for row in device_rows)
 
 
 def _interface_rows(d: dict) -> list[list[Any]]:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -154,13 +156,51 @@ def test_a_previous_fleet_json_that_cannot_be_read_carries_nothing_and_says_why(
 
 def test_a_missing_fleet_json_carries_nothing_silently(tmp_path):
     assert merge.read_previous(tmp_path / "fleet.json") == (None, None)
+    assert merge.read_previous(tmp_path / "fleet.json.gz") == (None, None)
+    assert merge.read_previous(tmp_path) == (None, None)
+
+
+def _store(path: Path, hosts: tuple[str, ...], mtime: int) -> None:
+    text = json.dumps(fleet({h: record(h) for h in hosts})).encode()
+    path.write_bytes(gzip.compress(text) if path.suffix == ".gz" else text)
+    os.utime(path, (mtime, mtime))
+
+
+@pytest.mark.parametrize(("files", "read"), [
+    ({"fleet.json": 100}, "fleet.json"),                          # a report of an earlier version
+    ({"fleet.json.gz": 100}, "fleet.json.gz"),                    # this version's
+    ({"fleet.json.gz": 100, "fleet.json": 200}, "fleet.json"),    # both: the newer file wins
+    ({"fleet.json.gz": 200, "fleet.json": 100}, "fleet.json.gz"),
+    ({"fleet.json.gz": 100, "fleet.json": 100}, "fleet.json.gz"),  # as old: the compressed one
+])
+@pytest.mark.parametrize("asked", ["fleet.json", "fleet.json.gz", ""])
+def test_stored_records_are_read_from_either_format_and_the_newer_wins(tmp_path, files, read, asked):
+    for name, mtime in files.items():
+        _store(tmp_path / name, (name,), mtime)
+    previous, warning = merge.read_previous(tmp_path / asked if asked else tmp_path)
+    assert warning is None and list(previous["devices"]) == [read]
+    assert list(render.load_fleet_json(tmp_path / asked if asked else tmp_path)["devices"]) == [read]
+
+
+@pytest.mark.parametrize(("content", "why"), [
+    (gzip.compress(b'{"schema": 1, "devi')[:-6], "is not whole gzip data"),   # truncated
+    (gzip.compress(b"\xff\xfe{}"), "is not UTF-8 text"),
+    (gzip.compress(b"{not json"), "is not valid JSON"),
+])
+def test_a_damaged_fleet_json_gz_carries_nothing_and_says_why(tmp_path, content, why):
+    (tmp_path / "fleet.json.gz").write_bytes(content)
+    previous, warning = merge.read_previous(tmp_path / "fleet.json.gz")
+    assert previous is None and why in warning and "fleet.json.gz" in warning
+    with pytest.raises(ValueError, match="cannot read stored records from .*fleet.json.gz|not a johann"):
+        render.load_fleet_json(tmp_path / "fleet.json.gz")
 
 
 def test_a_report_written_by_render_is_read_back_and_merged(tmp_path):
-    """The round trip: render writes fleet.json with seen; a partial run reads it and carries the others."""
+    """The round trip: render writes fleet.json.gz with seen; a partial run reads it and carries the others."""
     first = {h: record(h) for h in ("a", "b", "c")}
     render.render_report(first, tmp_path, [COLLECTION_TEMPLATES], DEFAULT_THRESHOLDS, "t", BEFORE)
-    previous, warning = merge.read_previous(tmp_path / "fleet.json")
+    assert not (tmp_path / "fleet.json").exists()
+    previous, warning = merge.read_previous(tmp_path / "fleet.json.gz")
     assert warning is None and previous["seen"] == {"a": BEFORE, "b": BEFORE, "c": BEFORE}
     merged = merge.merge(previous, current("a"), NOW, merge.Limits(stale_after=600))
     summary = render.render_report(merged.records, tmp_path, [COLLECTION_TEMPLATES], DEFAULT_THRESHOLDS, "t",
@@ -177,7 +217,7 @@ def test_a_report_written_by_render_is_read_back_and_merged(tmp_path):
     assert '<b>2</b>Stale' in index and '<b>2</b>carried over' in index and '<b>1</b>OK' in index
     page = (tmp_path / "devices" / "b.html").read_text()
     assert "Last read 15m ago" in page and "2026-11-29 11:44:50 UTC" in page
-    stored = json.loads((tmp_path / "fleet.json").read_text())
+    stored = json.loads(gzip.decompress((tmp_path / "fleet.json.gz").read_bytes()))
     assert stored["seen"] == {"a": "2026-11-29T12:00:00Z", "b": BEFORE, "c": BEFORE}
     assert stored["devices"]["b"]["status"] == "ok"   # the record as it was read, not the view's stale
     assert list(json.loads((tmp_path / "summary.json").read_text())["devices"]) == ["a"]   # history: this run

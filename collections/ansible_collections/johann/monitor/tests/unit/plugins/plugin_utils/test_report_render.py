@@ -1,6 +1,7 @@
 """One device never costs the others their report: page errors, fleet pages, forked writers (render.py)."""
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -70,7 +71,7 @@ def test_a_device_whose_data_break_a_fleet_page_is_an_error_row_there(tmp_path):
     html = (out / "index.html").read_text()
     assert '<tr id="r002">error: the report could not show this device on index.html' in html
     assert '<tr id="r003">ok: None</tr>' in html
-    assert json.loads((out / "fleet.json").read_text())["devices"]["r002"]["status"] == "error"
+    assert json.loads(gzip.decompress((out / "fleet.json.gz").read_bytes()))["devices"]["r002"]["status"] == "error"
 
 
 @pytest.mark.parametrize("index", [
@@ -95,7 +96,7 @@ def test_records_of_any_shape_render(tmp_path):
     assert summary["not_ok"]["odd"].startswith("error: the device_info result for this host has an unexpected "
                                                "shape: identity.serial is a mapping, not a scalar; interfaces is a "
                                                "string, not a list")
-    stored = json.loads((tmp_path / "out" / "fleet.json").read_text())["devices"]
+    stored = json.loads(gzip.decompress((tmp_path / "out" / "fleet.json.gz").read_bytes()))["devices"]
     assert stored["set"]["extra"] == [1, 2] and stored["none"] is None
 
 
@@ -143,3 +144,27 @@ def test_a_report_stopped_while_forked_writers_work_leaves_nothing_and_no_proces
     assert proc.returncode == -signum, stderr[-2000:]   # the default handlers then ended it (KeyboardInterrupt: too)
     assert [p.name for p in out.iterdir()] == ["index.html"] and (out / "index.html").read_text() == "previous report"
     assert _session_processes(proc.pid) == []
+
+
+def test_stored_records_are_one_gzip_file_the_old_plain_one_goes_and_pages_share_their_assets(tmp_path):
+    """fleet.json.gz replaces an earlier version's fleet.json (which would pass for this report's records);
+    the CSS and script are files of the report (assets/), linked by every page, never inlined."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "fleet.json").write_text('{"schema": 1, "devices": {"old": null}}')
+    _render(_records(3), out, [COLLECTION_TEMPLATES])
+    assert not (out / "fleet.json").exists()
+    stored = json.loads(gzip.decompress((out / "fleet.json.gz").read_bytes()))
+    assert list(stored) == ["schema", "title", "generated_at", "thresholds", "devices", "seen"]
+    assert stored["title"] == "<t>" and list(stored["devices"]) == ["r000", "r001", "r002"]
+    assert stored["devices"]["r001"]["identity"]["serial"] == "SN001"
+    assert stored["seen"] == dict.fromkeys(["r000", "r001", "r002"], "2026-11-29T00:00:00Z")
+    assert render.load_fleet_json(out)["devices"] == stored["devices"]
+    templates = COLLECTION_TEMPLATES / "partials"
+    assert (out / "assets/report.css").read_text() == (templates / "style.css").read_text()
+    assert (out / "assets/report.js").read_text() == (templates / "report.js").read_text()
+    for page, root in (("index.html", ""), ("stats.html", ""), ("devices/r001.html", "../")):
+        html = (out / page).read_text()
+        assert f'<link rel="stylesheet" href="{root}assets/report.css">' in html
+        assert f'<script src="{root}assets/report.js"></script>' in html
+        assert "<style>" not in html and "<script>" not in html
