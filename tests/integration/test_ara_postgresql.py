@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.slices_bench import read_fleet
 from tests.integration.conftest import run_playbook
 from tests.lablib import ROOT
 
@@ -98,23 +99,31 @@ def test_the_second_report_reads_its_history_from_postgresql(two_runs, ara_postg
     first, second = two_runs["results"]
     assert first["history"]["enabled"] is True and second["history"]["enabled"] is True
     assert ara_postgresql.api_server in second["history"]["source"]
-    # what the second run could read: the summaries recorded before it that hold this lab's devices (1 when this
-    # module is alone in the session's ARA; others' runs of other fleets are left out by the report)
-    earlier = _summaries_before(ara_postgresql, two_runs["playbooks"][-1]["id"], "c9300")
-    assert earlier >= 1 and two_runs["playbooks"][0]["id"] in _summary_playbooks(ara_postgresql, "c9300")
-    assert second["history"]["past_runs"] == min(earlier, 30)
+    # what the second run could read: the session's ARA is shared with other tests' runs (sliced runs of this lab
+    # among them), so count in PostgreSQL what was recorded before it: every summary (the report reads the last 30,
+    # whatever their devices), those holding any of this run's devices (the availability bars), and those holding
+    # c9300 (its sparklines' points)
+    before = two_runs["playbooks"][-1]["id"]
+    hosts = set(read_fleet(two_runs["out"])["devices"])
+    read = [(p, devices) for p, devices in _summaries(ara_postgresql) if p < before][-30:]   # what the report read
+    every = [p for p, _ in read]
+    with_any = [p for p, devices in read if devices & hosts]
+    with_c9300 = [p for p, devices in read if "c9300" in devices]
+    assert with_c9300 and two_runs["playbooks"][0]["id"] in with_c9300
+    assert second["history"]["past_runs"] == len(every)
     index = (two_runs["out"] / "index.html").read_text()
-    runs_word = "run" if earlier == 1 else "runs"
-    assert f"Trends from ARA at {ara_postgresql.api_server}: {earlier} past {runs_word}<" in index
-    assert len(re.findall(r'<rect class="bar ', index)) == earlier + 1   # availability: one bar per run
+    runs_word = "run" if len(every) == 1 else "runs"
+    assert f"Trends from ARA at {ara_postgresql.api_server}: {len(every)} past {runs_word}<" in index
+    assert len(re.findall(r'<rect class="bar ', index)) == len(with_any) + 1   # availability: a bar per run
     # sparklines: one point per run (CPU, memory, temperature) for a device polled in every run
     lines = re.findall(r'<polyline points="([^"]+)"', (two_runs["out"] / "devices" / "c9300.html").read_text())
-    assert len(lines) == 3 and all(len(points.split()) == earlier + 1 for points in lines), lines
+    assert len(lines) == 3 and all(len(points.split()) == len(with_c9300) + 1 for points in lines), lines
     # the frozen lab: nothing changed between the runs, and the report says so
     assert second["changes"] == {}
 
 
-def _summary_playbooks(ara_postgresql, host: str) -> list[int]:
+def _summaries(ara_postgresql) -> list[tuple[int, set[str]]]:
+    """Every johann.summary record in PostgreSQL, oldest first: (its playbook, the devices it holds)."""
     with ara_postgresql.connect() as db:
         rows = db.execute("select r.playbook_id, r.value from records r where r.key = 'johann.summary' "
                           "order by r.id").fetchall()
@@ -122,13 +131,8 @@ def _summary_playbooks(ara_postgresql, host: str) -> list[int]:
     for playbook, value in rows:
         summary = json.loads(zlib.decompress(bytes(value)))
         summary = json.loads(summary) if isinstance(summary, str) else summary
-        if host in summary.get("devices", {}):
-            found.append(playbook)
+        found.append((playbook, set(summary.get("devices", {}))))
     return found
-
-
-def _summaries_before(ara_postgresql, playbook: int, host: str) -> int:
-    return sum(1 for p in _summary_playbooks(ara_postgresql, host) if p < playbook)
 
 
 def test_the_rows_are_in_postgresql(two_runs, ara_postgresql, lab):

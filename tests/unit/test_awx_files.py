@@ -161,8 +161,8 @@ def test_ara_credential_injects_what_aras_callback_and_the_project_read(tmp_path
                                                     "password": "pw"}, tmp_path)
     assert not files
     assert env == {"ARA_API_CLIENT": "http", "ARA_API_SERVER": "https://ara.example.com", "ARA_API_USERNAME": "awx",
-                   "ARA_API_PASSWORD": "pw", "JOHANN_ARA_AUTOSTART": "false"}
-    assert {n for n in env if n.startswith("ARA_")} <= ara_env
+                   "ARA_API_PASSWORD": "pw", "JOHANN_ARA_AUTOSTART": "false", "ARA_CALLBACK_THREADS": "4"}
+    assert {n for n in env if n.startswith("ARA_")} <= ara_env   # ARA_CALLBACK_THREADS is ARA's own too
     assert "JOHANN_ARA_AUTOSTART" in project_doc and boolean(env["JOHANN_ARA_AUTOSTART"]) is False
 
 
@@ -238,3 +238,23 @@ def test_show_run_template_writes_beside_the_monitors_report():
     assert "johann_report_dir" in text and "lookup('johann.monitor.report_path'" in text
     assert template["credentials"] == monitor["credentials"] and template["ask_limit_on_launch"] is True
     assert template["inventory"] == monitor["inventory"] and template["allow_simultaneous"] is False
+
+
+def test_the_sliced_workflow_runs_the_slices_then_the_report_from_the_templates_in_awx():
+    templates = {load(p)["name"]: load(p) for p in AWX.glob("job_template_*.yml")}
+    workflow = load(AWX / "workflow_monitor_sliced.yml")
+    nodes = {n["identifier"]: n for n in workflow["workflow_nodes"]}
+    assert [n["identifier"] for n in nodes["slices"]["related"]["always_nodes"]] == ["report"]
+    slices = templates[nodes["slices"]["unified_job_template"]["name"]]
+    report = templates[nodes["report"]["unified_job_template"]["name"]]
+    assert (slices["playbook"], report["playbook"]) == ("playbooks/monitor.yml", "playbooks/fleet_report.yml")
+    assert (ROOT / slices["playbook"]).is_file() and (ROOT / report["playbook"]).is_file()
+    assert slices["job_slice_count"] > 1 and slices["ask_limit_on_launch"] is False   # limits fail empty slices
+    assert slices["ask_variables_on_launch"] and report["ask_variables_on_launch"]   # the survey reaches both
+    assert slices["inventory"] == report["inventory"] == workflow["inventory"]
+    assert "ARA (run history)" in slices["credentials"] and report["credentials"] == ["ARA (run history)"]
+    asked = {q["variable"] for q in workflow["survey_spec"]["spec"]}
+    assert asked == {"target", "johann_run_id"}
+    for variable in asked:   # both playbooks read what the survey asks
+        assert variable in (ROOT / "playbooks/fleet_report.yml").read_text()
+        assert variable in (ROOT / "playbooks/monitor.yml").read_text() + (ROOT / "playbooks/tasks/ara_record.yml").read_text()

@@ -3,9 +3,12 @@
 """Action plugin of johann.monitor.report (documentation: plugins/modules/report.py)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
-from ansible_collections.johann.monitor.plugins.module_utils._tasks import report_spec
+from ansible_collections.johann.monitor.plugins.module_utils._tasks import REPORT_EXCLUSIVE, report_spec
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import ara_source
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.job import ReportJob
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.staging import ReportWriteError
@@ -20,14 +23,17 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        validated = ArgumentSpecValidator(ARGUMENT_SPEC, mutually_exclusive=[["hosts", "fleet_json"]]).validate(
+        validated = ArgumentSpecValidator(ARGUMENT_SPEC, mutually_exclusive=REPORT_EXCLUSIVE).validate(
             dict(self._task.args))
         if validated.error_messages:
             return dict(result, failed=True, msg="johann.monitor.report: " + "; ".join(validated.error_messages))
         params = validated.validated_parameters
         try:
             job = ReportJob(params, task_vars or {}, self._templar.template, "title" in self._task.args)
-            result.update(job.run(self._history(params)))
+            source = self._from_ara(params) if params["source"] == "ara" else None
+            result.update(job.run(self._history(params, source), source=source))
+        except ara_source.SourceError as exc:   # nothing to render from: the previous report stays
+            result.update(failed=True, msg=f"johann.monitor.report: {exc}; the previous report is unchanged")
         except (ValueError, OSError, ReportWriteError) as exc:
             result.update(failed=True, msg=f"johann.monitor.report: {exc}")
         except TemplateError as exc:   # a page template fails whatever the devices: the previous report stays
@@ -38,8 +44,24 @@ class ActionModule(ActionBase):
                                            f"({type(exc).__name__}: {exc}); the previous report is unchanged")
         return result
 
-    def _history(self, params: dict) -> dict:
-        """Past runs from ARA, or why there are none (the report says so; it never fails over history)."""
+    @staticmethod
+    def _from_ara(params: dict) -> ara_source.Source:
+        """source=ara: each host's newest device_info result among the runs other playbooks recorded in ARA."""
+        if params["ara_run"] is not None and not params["ara_run"].strip():
+            raise ValueError("ara_run is empty: give the slices' johann_run_id, or leave it out to use ara_within")
+        if params["ara_run"] is None and params["ara_within"] <= 0:
+            raise ValueError(f"ara_within must be a number of seconds over 0, not {params['ara_within']}")
+        client, why = hist.ara_client()
+        if client is None:
+            raise ara_source.SourceError(f"source=ara reads the runs from ARA: {why}")
+        since = None if params["ara_run"] is not None else (
+            dt.datetime.now(dt.UTC) - dt.timedelta(seconds=params["ara_within"]))
+        return ara_source.newest_results(client, params["ara_run"], since, set(params["hosts"] or []) or None)
+
+    def _history(self, params: dict, source: ara_source.Source | None = None) -> dict:
+        """Past runs from ARA, or why there are none (the report says so; it never fails over history).
+
+        With source=ara, the runs the records come from are not past runs: their summaries are left out."""
         client, why = hist.ara_client()
         off = {"enabled": False, "source": hist.describe(client) if client else None, "past": [],
                "recording": client is not None}
@@ -52,7 +74,9 @@ class ActionModule(ActionBase):
         if client is None:
             return dict(off, reason=why)
         try:
-            past = hist.load_runs(client, params["history_runs"])
+            used = set(source.playbooks) if source is not None else set()
+            past = [run for run in hist.load_runs(client, params["history_runs"] + len(used))
+                    if run.get("playbook") not in used][-params["history_runs"]:] if params["history_runs"] else []
         except hist.HistoryError as exc:
             self._display.warning(f"johann.monitor.report: {exc}; the report shows this run only")
             return dict(off, reason=str(exc), recording=False)   # writing would fail the same way

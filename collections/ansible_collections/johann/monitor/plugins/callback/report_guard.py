@@ -37,7 +37,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # noqa: 
 from ansible.playbook.block import Block  # noqa: E402
 from ansible.plugins.callback import CallbackBase  # noqa: E402
 from ansible.template import Templar  # noqa: E402
-from ansible_collections.johann.monitor.plugins.module_utils._tasks import report_spec  # noqa: E402
+from ansible_collections.johann.monitor.plugins.module_utils._tasks import REPORT_EXCLUSIVE, report_spec  # noqa: E402
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.job import ReportJob  # noqa: E402
 
 DEVICE_INFO = "johann.monitor.device_info"
@@ -135,7 +135,7 @@ class CallbackModule(CallbackBase):
         task_vars = manager.get_vars(play=self.play, host=host, task=task)
         templar = Templar(loader=self.play.get_loader(), variables=task_vars)
         args = templar.template(task.args)
-        validated = ArgumentSpecValidator(report_spec(), mutually_exclusive=[["hosts", "fleet_json"]]).validate(
+        validated = ArgumentSpecValidator(report_spec(), mutually_exclusive=REPORT_EXCLUSIVE).validate(
             dict(args))
         if validated.error_messages:
             raise ValueError("; ".join(validated.error_messages))

@@ -56,6 +56,9 @@ def restconf_get_spec() -> dict[str, Any]:
     return spec
 
 
+REPORT_EXCLUSIVE = [["hosts", "fleet_json"], ["source", "fleet_json"]]   # report's options that exclude each other
+
+
 def report_spec() -> dict[str, Any]:
     return {
         "hosts": {"type": "list", "elements": "str"},
@@ -70,6 +73,9 @@ def report_spec() -> dict[str, Any]:
         "carry_over": {"type": "bool", "default": True},
         "stale_after": {"type": "int", "default": 3600},
         "forget_after": {"type": "int", "default": 604800},
+        "source": {"type": "str", "choices": ["results", "ara"], "default": "results"},
+        "ara_run": {"type": "str"},
+        "ara_within": {"type": "int", "default": 3600},
     }
 
 

@@ -9,9 +9,11 @@ short_description: Render the static HTML report of a fleet from device_info rec
 version_added: 0.1.0
 description:
   - Takes the C(johann.monitor.device_info) results of the play's hosts (or the records stored in an
-    earlier report's C(fleet.json)) and writes a self-contained static report into O(output_dir)
-    (C(index.html) fleet overview, C(devices/<host>.html), C(stats.html), C(licensing.html)) plus
-    the exports C(devices.csv), C(devices.xlsx), C(interfaces.csv) and C(fleet.json).
+    earlier report's C(fleet.json.gz)) and writes a self-contained static report into O(output_dir)
+    (C(index.html) fleet overview, C(devices/<host>.html), C(stats.html), C(licensing.html), the CSS and script
+    they share in C(assets/)) plus the exports C(devices.csv), C(devices.xlsx), C(interfaces.csv) and
+    C(fleet.json.gz) (every record as C(device_info) returned it, gzip-compressed JSON; versions before this one
+    wrote it uncompressed as C(fleet.json), which is still read and is removed when the report is next written).
   - C(devices.xlsx) holds a C(Devices) sheet (the columns of C(devices.csv), then every per-device field of the
     record) and an C(Interfaces) sheet (the rows of C(interfaces.csv)), with typed cells (numbers, booleans, times
     as dates in UTC), a filtered header row and frozen panes. Device strings are always text cells, never formulas;
@@ -19,7 +21,12 @@ description:
     Python package XlsxWriter missing on the controller) costs the report that file only; it is listed in
     RV(export_errors) and the task warns.
   - Pages open from C(file://), from an AWX artifact or behind any web server; they fetch nothing
-    from the network, and their Content-Security-Policy allows only the report's own script.
+    from the network, and their Content-Security-Policy allows only the report's own files (C(script-src 'self'),
+    that is C(assets/report.js); no inline script runs). A device page does not repeat the device's raw record; it
+    says where it is in C(fleet.json.gz).
+  - The index holds every device as compact data and shows 50 rows at a time (pages, filter and sort in the
+    browser, each under 150 ms at 10,000 devices); without JavaScript it shows the first 50 rows and the devices
+    that need attention.
   - Rendered with Jinja2, autoescape on and undefined variables as errors; device-provided strings
     are shown as text, never run.
   - Every host is in the report whatever its C(device_info) result is - a failed task (bad parameters for
@@ -42,7 +49,7 @@ description:
     reason, for example C(cannot write the report to /srv/www/network: No space left on device (the previous
     report there is unchanged))."
   - A run over part of the inventory (C(--limit), C(-e target=core)) updates its devices and keeps the rest of the
-    fleet (O(carry_over)) - every device of the previous report in O(output_dir) (its C(fleet.json)) that is not
+    fleet (O(carry_over)) - every device of the previous report in O(output_dir) (its C(fleet.json.gz)) that is not
     among O(hosts) stays with its last known record, marked as carried over with its age (C(last read 14m ago))
     in the index and on its page. Hosts of this run always replace their carried record, whatever their status.
     A carried device last read more than O(stale_after) seconds ago is shown with the status C(stale), not with
@@ -52,7 +59,7 @@ description:
     run, and of no other host, is that host under its old name (a host renamed in the inventory) and leaves at
     once (RV(renamed)).
   - The age counts from the record's C(polled_at), never later than the last run that had the host
-    (C(fleet.json) keeps it as C(seen)), so a skewed clock cannot keep a device forever. A C(fleet.json) that
+    (C(fleet.json.gz) keeps it as C(seen)), so a skewed clock cannot keep a device forever. Stored records that
     cannot be read, of another schema or not written by this collection carries nothing over, with a warning;
     none at all (a first run) carries nothing, silently.
   - RV(statuses), RV(not_ok) and RV(alerting), the run summary attached to ARA (C(summary.json)) and the trends
@@ -72,7 +79,11 @@ options:
     default: johann_device
   fleet_json:
     description:
-      - Render from the records stored in this C(fleet.json) instead of this run's results (re-render without polling).
+      - Render from the records stored in this C(fleet.json.gz) (or a report directory) instead of this run's results
+        (re-render without polling).
+      - A C(fleet.json) written by an earlier version is read too (plain JSON). When a directory has both
+        C(fleet.json.gz) and C(fleet.json), and either is asked for, the newer file of the two is read
+        (C(fleet.json.gz) when they are as old).
       - Its thresholds and title are used unless O(thresholds) or O(title) are given.
     type: path
   output_dir:
@@ -132,6 +143,31 @@ options:
         or a broken schedule. V(0) drops every carried device older than a second.
     type: int
     default: 604800
+  source:
+    description:
+      - Where the records come from. V(results) - the C(device_info) results registered in this play (O(result_var)).
+      - V(ara) - the C(device_info) results that other runs recorded in ARA, each host's newest; this is how one
+        report is made of a sliced job (AWX/AAP job slicing, or several C(ansible-playbook) runs over parts of
+        the inventory, recording to one ARA server). The runs are those labelled C(johann.run:)O(ara_run) in ARA
+        (C(playbooks/monitor.yml) adds that label from the variable C(johann_run_id)), else those whose
+        C(device_info) task started in the last O(ara_within) seconds. Needs ARA's callback loaded in this run
+        (it gives the client to read with). With O(hosts), only those hosts are read, and a host no run recorded
+        is carried over from the previous report, or shown as C(missing) with the reason.
+      - The results are turned into records exactly as in a single run, so the statuses, alerts and pages equal those
+        of one unsliced run over the same devices. The runs' own summaries in ARA are not shown twice in the trends.
+    type: str
+    choices: [results, ara]
+    default: results
+  ara_run:
+    description:
+      - With O(source=ara), the run id the slices were given as C(johann_run_id) (their ARA label C(johann.run:<id>)).
+    type: str
+  ara_within:
+    description:
+      - With O(source=ara) and no O(ara_run), how many seconds back to look for runs; each host's newest
+        C(device_info) result recorded since then is read.
+    type: int
+    default: 3600
 attributes:
   check_mode:
     support: none
@@ -164,13 +200,33 @@ EXAMPLES = r"""
   tasks:
     - name: Render
       johann.monitor.report:
-        fleet_json: /srv/www/network/fleet.json
+        fleet_json: /srv/www/network/fleet.json.gz
         output_dir: /srv/www/network
         thresholds:
           cpu_percent: {warning: 60, critical: 90}
+
+# The report step of a sliced job: every slice ran playbooks/monitor.yml with -e johann_run_id=nightly-42,
+# recording to the same ARA server; one report of the whole fleet from their results
+- name: One report from the slices
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Render from ARA
+      johann.monitor.report:
+        source: ara
+        ara_run: nightly-42
+        output_dir: /srv/www/network
 """
 
 RETURN = r"""
+from_ara:
+  description:
+    - With O(source=ara), where the records came from - the ARA playbooks read (newest first) and, per run, its
+      C(device_info) task's results and how many were used (a host's newest result wins).
+  returned: with O(source=ara)
+  type: dict
+  sample: {"run": "nightly-42", "hosts": 3000, "playbooks": [12, 11, 10],
+           "runs": [{"playbook": 12, "task": 80, "status": "completed", "results": 1000, "used": 1000}]}
 path:
   description: The index page.
   returned: success
@@ -289,11 +345,11 @@ msg:
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.johann.monitor.plugins.module_utils._tasks import report_spec  # noqa: E402
+from ansible_collections.johann.monitor.plugins.module_utils._tasks import REPORT_EXCLUSIVE, report_spec  # noqa: E402
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=report_spec(), mutually_exclusive=[["hosts", "fleet_json"]])
+    module = AnsibleModule(argument_spec=report_spec(), mutually_exclusive=REPORT_EXCLUSIVE)
     module.fail_json(msg="johann.monitor.report runs on the controller as an action plugin; it reads the "
                          "play's results from the controller and cannot run as a module on a managed node")
 

@@ -98,7 +98,8 @@ def _value(detail: dict) -> dict | None:
     return value
 
 
-def _get(client: Any, path: str, **params) -> dict:
+def api_get(client: Any, path: str, **params) -> dict:
+    """One GET of ARA's API through its client; HistoryError, naming the server, when it fails or refuses."""
     try:
         reply = client.get(path, **params)
     except Exception as exc:   # requests' errors, without importing requests here
@@ -119,17 +120,17 @@ def load_runs(client: Any, limit: int, key: str = RECORD_KEY) -> list[dict[str, 
     """
     if limit <= 0:
         return []
-    listing = _get(client, "/api/v1/records", key=key, order="-id", limit=limit)
+    listing = api_get(client, "/api/v1/records", key=key, order="-id", limit=limit)
     runs, seen = [], set()
     for item in listing.get("results") or []:
-        value = _value(_get(client, f"/api/v1/records/{item['id']}"))
+        value = _value(api_get(client, f"/api/v1/records/{item['id']}"))
         if value is None:
             continue
         playbook = item.get("playbook")
         playbook = playbook.get("id") if isinstance(playbook, dict) else playbook
         for number in range(2, int(value.get("parts") or 1) + 1):   # the other parts of a large run
-            found = _get(client, "/api/v1/records", playbook=playbook, key=f"{key}.{number}").get("results") or []
-            part = _value(_get(client, f"/api/v1/records/{found[0]['id']}")) if found else None
+            found = api_get(client, "/api/v1/records", playbook=playbook, key=f"{key}.{number}").get("results") or []
+            part = _value(api_get(client, f"/api/v1/records/{found[0]['id']}")) if found else None
             if part is None:
                 value = None   # an incomplete run: left out rather than shown with devices missing
                 break

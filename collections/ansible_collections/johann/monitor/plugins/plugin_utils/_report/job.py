@@ -15,6 +15,7 @@ from typing import Any
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import ThresholdError, merge_thresholds
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import merge
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.ara_source import Source
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import load_fleet_json, render_report
 
 COLLECTION_TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "report"
@@ -83,15 +84,17 @@ class ReportJob:
     def output_dir(self) -> Path:
         return report_dir(self.params.get("output_dir") or self.var("johann_report_dir"), self.project)
 
-    def run(self, history: dict, absent: dict[str, tuple[str, str]] | None = None) -> dict:
-        """Render from the registered results; ``absent``: hosts known to have none -> (status, why)."""
+    def run(self, history: dict, absent: dict[str, tuple[str, str]] | None = None,
+            source: Source | None = None) -> dict:
+        """Render from the registered results; ``absent``: hosts known to have none -> (status, why);
+        ``source``: the results other runs recorded in ARA (source=ara), instead of this play's."""
         stored: dict = {}
         if self.params.get("fleet_json"):
             stored = load_fleet_json(Path(self.params["fleet_json"]))
             records = {host: None if rec is None else recs.complete(rec, host) for host, rec in stored["devices"].items()}
             timed_out = []
         else:
-            results = self.results()
+            results = source.results if source is not None else self.results()
             records = {host: recs.from_result(host, result) for host, result in results.items()}
             records.update({host: recs.blank(host, *why) for host, why in (absent or {}).items()})
             timed_out = sorted(host for host, result in results.items() if recs.timed_out(result))
@@ -105,13 +108,30 @@ class ReportJob:
         generated = merge.iso(now)
         merged, warnings = self.carry_over(records, now) if not stored else (
             merge.Merged(records, seen=stored.get("seen") if isinstance(stored.get("seen"), dict) else {}), [])
+        if source is not None:
+            self.from_ara(merged, source, generated)
         summary = render_report(merged.records, self.output_dir(), template_dirs(self.params.get("templates_dir"),
                                                                                  self.project),
                                 thresholds, title, generated, history=history, completed=True,
                                 carried=merged.carried, seen=merged.seen)
         warnings = [*warnings, *summary.pop("warnings", [])]
+        extra = {"from_ara": {"run": self.params.get("ara_run"), "hosts": len(source.results),
+                              "playbooks": source.playbooks, "runs": source.runs}} if source is not None else {}
         return dict(summary, timed_out=timed_out, changed=True, forgotten=merged.forgotten, renamed=merged.renamed,
-                    **({"warnings": warnings} if warnings else {}))
+                    **extra, **({"warnings": warnings} if warnings else {}))
+
+    def from_ara(self, merged: merge.Merged, source: Source, generated: str) -> None:
+        """Hosts read from ARA: last in a run when their result was recorded; hosts asked for (``hosts``)
+        that no run recorded and the previous report did not have: shown as missing, with why."""
+        for host, when in source.read_at.items():
+            merged.seen[host] = merge.iso(merge.parse_time(when) or merge.parse_time(generated))
+        where = (f"labelled johann.run:{self.params['ara_run']}" if self.params.get("ara_run") is not None
+                 else f"of the last {self.params['ara_within']} s")
+        for host in self.params.get("hosts") or []:
+            if host not in merged.records:
+                merged.records[host] = recs.blank(host, "missing", f"no run {where} recorded a device_info result "
+                                                                   f"for this host in ARA (was it in a slice?)")
+                merged.seen[host] = generated
 
     def carry_over(self, records: dict[str, dict | None], now: dt.datetime) -> tuple[merge.Merged, list[str]]:
         """This run's records, and the previous report's other devices with their age (carry_over)."""
