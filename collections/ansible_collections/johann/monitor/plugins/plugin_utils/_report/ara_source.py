@@ -90,8 +90,9 @@ def _hosts(client: Any, playbook: int) -> dict[int, str]:
 def _content(client: Any, result_id: int) -> dict:
     detail = api_get(client, f"/api/v1/results/{result_id}")
     content = detail.get("content")
-    return content if isinstance(content, dict) else {"failed": True,
-                                                     "msg": f"ARA kept no readable result for this host (result {result_id})"}
+    if isinstance(content, dict):
+        return content
+    return {"failed": True, "msg": f"ARA kept no readable result for this host (result {result_id})"}
 
 
 def newest_results(client: Any, run: str | None = None, since: dt.datetime | None = None,

@@ -185,8 +185,8 @@ def index_row(d: dict[str, Any], changes: list[str], message: str | None) -> lis
 def needs_attention(devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The devices the index lists for a reader without JavaScript: not OK first (worst status first), then
     the OK ones that alert; by host within each."""
-    rank = {status: number for number, status in enumerate(("error", "missing", "auth_failed", "unreachable",
-                                                              "stale", "degraded"))}
+    order = ("error", "missing", "auth_failed", "unreachable", "stale", "degraded")
+    rank = {status: number for number, status in enumerate(order)}
     return sorted((d for d in devices if d["status"] != "ok" or d["alerts"]),
                   key=lambda d: (rank.get(d["status"], len(rank)) if d["status"] != "ok" else len(rank) + 1, d["host"]))
 

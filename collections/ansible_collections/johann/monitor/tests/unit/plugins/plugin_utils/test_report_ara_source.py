@@ -95,7 +95,7 @@ def test_only_the_hosts_asked_for_are_read_and_listing_pages_through(monkeypatch
                     "results": {f"h{n}": ok(f"S{n}") for n in range(7)}}])
     found = ara_source.newest_results(ara, run="big", hosts={"h1", "h6", "not-in-ara"})
     assert found.results == {"h1": ok("S1"), "h6": ok("S6")}
-    details = [p for p, _ in ara.requests if p.startswith("/api/v1/results/")]
+    details = [path for path, _params in ara.requests if path.startswith("/api/v1/results/")]
     assert len(details) == 2   # contents fetched for the hosts used only
     pages = [q for p, q in ara.requests if p == "/api/v1/results"]
     assert [q["offset"] for q in pages] == [0, 2, 4, 6]
