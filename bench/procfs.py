@@ -74,3 +74,59 @@ def machine_busy(window_s: float = 3.0) -> float:
     time.sleep(window_s)
     after = [core_busy_seconds(c) for c in cores]
     return round(sum(after) - sum(before), 3) / (window_s * len(before))
+
+
+def stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat after the command name: [state, ppid, ...]; index i is proc(5)'s field i + 3."""
+    with open(f"/proc/{pid}/stat") as handle:
+        return handle.read().rsplit(")", 1)[1].split()
+
+
+def times(fields: list[str]) -> tuple[float, float]:
+    """(own CPU s, CPU s of the children it has waited for) from ``stat_fields``: utime+stime, cutime+cstime.
+
+    A zombie's stat still has both (read it between waitid(WNOWAIT) and the reaping wait4)."""
+    return ((int(fields[11]) + int(fields[12])) / CLOCK_TICKS, (int(fields[13]) + int(fields[14])) / CLOCK_TICKS)
+
+
+def status(pid: int, fields: tuple[str, ...] = ("VmHWM", "VmRSS")) -> dict[str, int]:
+    """Some ``Vm*`` lines of /proc/<pid>/status in KiB (absent for a zombie: its memory is gone)."""
+    found = {}
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            name = line.split(":", 1)[0]
+            if name in fields:
+                found[name] = int(line.split()[1])
+    return found
+
+
+def smaps_rollup(pid: int) -> dict[str, int]:
+    """Pss and private memory (Private_Clean + Private_Dirty) in KiB: what the process holds of its own,
+    apart from the pages it shares with its parent after a fork (which RSS counts again in every child)."""
+    found = {"Pss": 0, "Private": 0}
+    with open(f"/proc/{pid}/smaps_rollup") as handle:
+        for line in handle:
+            name = line.split(":", 1)[0]
+            if name == "Pss":
+                found["Pss"] = int(line.split()[1])
+            elif name in ("Private_Clean", "Private_Dirty"):
+                found["Private"] += int(line.split()[1])
+    return found
+
+
+def cmdline(pid: int) -> str:
+    with open(f"/proc/{pid}/cmdline", "rb") as handle:
+        return handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
+
+
+def process_table() -> dict[int, tuple[int, int]]:
+    """Every process: pid -> (ppid, start time in clock ticks since boot; with the pid, one process's identity)."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = stat_fields(int(entry))
+            except (OSError, IndexError):
+                continue
+            table[int(entry)] = (int(fields[1]), int(fields[19]))
+    return table

@@ -4,12 +4,18 @@
     .venv/bin/python bench/run.py --quick      # lab under a minute (200 devices), fleet under 3 min
     .venv/bin/python bench/run.py --skip-fleet # the lab, then ARA's overhead stage (~20 min) instead
     .venv/bin/python bench/run.py --ara-stage  # the fleet and the ARA overhead stage both (~37 min)
+    .venv/bin/python bench/run.py --skip-ara-db  # without ARA's backends stage (off / SQLite / PostgreSQL, ~6 min)
+    .venv/bin/python bench/run.py --scale      # then the scale stage too: 1000, 3000, 10,000 devices (~45 min)
+    .venv/bin/python bench/run.py --scale-only --scale-sizes 1000,3000   # the scale stage alone
 
 Stages, each with its own lab: the lab and netcommon interop (bench/lab_bench.py, netcommon_bench.py:
 <date>-lab[-quick].{md,json}); the fleet (bench/fleet_bench.py: Ansible's no-op floor, monitor.yml
 with ARA off and on, the asyncio limit at 100, 300, 1000 devices and 0 / 50 ms, ansible.netcommon at 20:
 <date>-fleet[-quick].{md,json,png}); ARA's overhead (bench/ara_overhead.py: repeats and the offline
-variant: <date>-ara[-quick].{md,json}). The fleet stage's ARA off/on runs measure what the ARA stage
+variant: <date>-ara[-quick].{md,json}); ARA's backends (bench/ara_backends.py: ARA off, the SQLite server and
+PostgreSQL at 1000 devices, the database's size per run: <date>-ara-db[-quick].{md,json}); with --scale, the scale stage (bench/scale_bench.py: monitor.yml at
+1000, 3000 and 10,000 devices, wall, CPU and peak memory of each controller process: <date>-scale[-quick].{md,json};
+--quick: 100 and 300). The fleet stage's ARA off/on runs measure what the ARA stage
 measures (and check ARA's recording the same way), so by default only one of the two runs: the fleet,
 unless --skip-fleet or --ara-stage. Scratch (lab state, wrk and ansible logs) goes to bench/work/.
 Each part is a module with ``run(...) -> dict`` and ``markdown(dict) -> list[str]``.
@@ -25,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` from anywhere
 
-from bench import ara_overhead, fleet_bench, lab_bench, netcommon_bench, procfs, results  # noqa: E402
+from bench import ara_backends, ara_overhead, fleet_bench, lab_bench, netcommon_bench, procfs, results, scale_bench  # noqa: E402
 from bench.lab_process import ROOT, RunningLab  # noqa: E402
 
 QUIET = 0.1  # share of the machine's CPU that others may use before a run without skewing it much
@@ -42,8 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ara-stage", action="store_true",
                         help="run ARA's overhead stage as well as the fleet stage (default: the fleet stage's ARA "
                              "off/on runs stand for it; it runs only with --skip-fleet)")
+    parser.add_argument("--skip-ara-db", action="store_true",
+                        help="leave out ARA's backends stage (bench/ara_backends.py: off vs SQLite vs PostgreSQL)")
     parser.add_argument("--skip-fleet", action="store_true",
                         help="leave out the fleet stage (bench/fleet_bench.py: floor, monitor.yml, asyncio, netcommon)")
+    parser.add_argument("--scale", action="store_true",
+                        help="also run the scale stage (bench/scale_bench.py: 1000, 3000, 10,000 devices, each "
+                             "controller process's CPU and memory; ~45 min; quick: 100, 300)")
+    parser.add_argument("--scale-only", action="store_true", help="run the scale stage and nothing else")
+    parser.add_argument("--scale-sizes", help="the scale stage's sizes (default 1000,3000,10000)")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="first wait up to this long for the machine to be idle (others' work skews figures)")
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
@@ -107,10 +120,18 @@ def wait_quiet(limit_s: float) -> float:
     return busy
 
 
+def _scale_args(args: argparse.Namespace) -> list[str]:
+    scale_args = ["--results-dir", str(args.results_dir), "--work-dir", str(args.work_dir)]
+    scale_args += ["--quick"] if args.quick else []
+    return scale_args + (["--sizes", args.scale_sizes] if args.scale_sizes else [])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     cfg = _config(args)
     busy = wait_quiet(args.wait_quiet)
+    if args.scale_only:
+        return scale_bench.main(_scale_args(args))
     started, load_start, date = time.monotonic(), procfs.load_average(), datetime.now(UTC)
     sections = run_lab_parts(args, cfg)
     command = "bench/run.py " + shlex.join(sys.argv[1:] if argv is None else argv)
@@ -131,6 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         ara_args += ["--devices", str(args.devices)] if args.devices else []
         if ara_overhead.main(ara_args):
             failed.append("ara: incomplete recording")
+    if not args.skip_ara_db:
+        db_args = ["--results-dir", str(args.results_dir), "--work-dir", str(args.work_dir)]
+        db_args += ["--quick"] if args.quick else []
+        db_args += ["--devices", str(args.devices)] if args.devices else []
+        if ara_backends.main(db_args):
+            failed.append("ara-db: incomplete recording")
+    if args.scale and scale_bench.main(_scale_args(args)):
+        failed.append("scale: an incomplete run")
     if failed:
         print("FAILED: " + ", ".join(failed), file=sys.stderr)
     return 1 if failed else 0
