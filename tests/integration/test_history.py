@@ -6,7 +6,9 @@ user's first run starts it: only the address and the data directory differ from 
 """
 from __future__ import annotations
 
+import base64
 import csv
+import gzip
 import json
 import os
 import re
@@ -207,20 +209,29 @@ def _sqlite_texts(db: Path) -> list[str]:
                             pass
                         value = value.decode("utf-8", "replace")
                     texts.append(str(value))
+                    texts.extend(_packed_records(str(value)))
     return texts
+
+
+def _packed_records(text: str) -> list[str]:
+    """The records inside a result's device_json_gz (base64 of gzip, monitor.yml's result_format), inflated."""
+    return [gzip.decompress(base64.b64decode(packed)).decode("utf-8", "replace")
+            for packed in re.findall(r'"device_json_gz": ?"([A-Za-z0-9+/=]+)"', text)]
 
 
 def test_no_secret_reaches_ara_the_report_the_output_or_the_log(two_runs, ara_server, history_lab):
     secrets = _secret_strings(history_lab)
     assert len(secrets["password"]) >= 12 and len(secrets) >= 3
     db_texts = _sqlite_texts(ara_server["data"] / "ansible.sqlite")
-    # the search can find things: the serial number is in ARA's (compressed) results
+    # the search can find things: the serial number is in ARA's (compressed) results, inside the packed records
     serial = history_lab.truth("c9300")["serial"]
     assert any(serial in t for t in db_texts)
     places = {"ARA database (decompressed)": "\n".join(db_texts)}
     for path in [*ara_server["data"].rglob("*"), *two_runs["out"].rglob("*"), two_runs["log"]]:
         if path.is_file():
-            places[str(path)] = path.read_bytes().decode("utf-8", "replace")
+            data = path.read_bytes()
+            places[str(path)] = (gzip.decompress(data) if path.suffix == ".gz" else data).decode("utf-8", "replace")
+    assert serial in places[str(two_runs["out"] / "fleet.json.gz")]   # and in the report's records, inflated
     for i, run in enumerate(two_runs["runs"]):
         places[f"run {i + 1} stdout"], places[f"run {i + 1} stderr"] = run.stdout, run.stderr
     assert two_runs["log"].stat().st_size > 1000   # the log was written

@@ -63,8 +63,13 @@ options:
       - Use V(json) for large fleets when the records go to M(johann.monitor.report), which reads both;
         Ansible's controller processes a nested result of this size at about 40 ms of CPU per host,
         a string at almost none (measured over 1000 devices, see the project README).
+      - V(json_gz) returns the same JSON gzip-compressed and base64-encoded in RV(device_json_gz) (8 to 10 times
+        smaller), and the summary in RV(device). Ansible's main process keeps every registered result until the
+        play ends, and it forks every worker: at 10,000 devices the records alone would be about 380 MB there.
+        M(johann.monitor.report) reads it; elsewhere C(b64decode) and a gunzip give the JSON. C(playbooks/monitor.yml)
+        uses it.
     type: str
-    choices: [dict, json]
+    choices: [dict, json, json_gz]
     default: dict
   poller:
     description:
@@ -330,6 +335,12 @@ device_json:
   returned: when O(result_format=json)
   type: str
   sample: '{"schema":1,"host":"c9300-01","status":"ok","identity":{"hostname":"c9300-01"}}'
+device_json_gz:
+  description:
+    - The whole device record as JSON, gzip-compressed, base64-encoded (with O(result_format=json_gz)).
+  returned: when O(result_format=json_gz)
+  type: str
+  sample: H4sIAAAAAAAAA6tWKk7OSM1NVLIy1FHKyC8uUbJSSrY0NjDQNTBU0lEqLkksKS0GiuVnK9UCAKM9/PksAAAA
 msg:
   description: Why the task failed (only with O(fail_on_error=true), or for bad parameters).
   returned: failure

@@ -14,6 +14,7 @@ reading a record once, about 0.1 ms per device.
 """
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import zlib
@@ -283,9 +284,28 @@ def blank(host: str, status: str, message: str) -> dict:
     return dict(_empty(RECORD), host=host, status=status, message=_clip(message), sections=sections, notes=[], alerts=[])
 
 
+MAX_PACKED = 256 * 1024 * 1024   # bytes a device_json_gz may inflate to: the largest reply a device may send, x4
+
+
+def _unpacked(packed: Any) -> tuple[str | None, str | None]:
+    """device_json_gz (base64 of gzip, result_format=json_gz) as the JSON text, or why it cannot be read."""
+    if not isinstance(packed, str):
+        return None, f"device_json_gz is {_kind(packed)}, not a string"
+    try:
+        inflater = zlib.decompressobj(wbits=31)   # gzip
+        data = inflater.decompress(base64.b64decode(packed, validate=True), MAX_PACKED)
+        if inflater.unconsumed_tail or not inflater.eof:
+            return None, f"device_json_gz inflates to more than {MAX_PACKED} bytes, or is cut short"
+        return data.decode("utf-8"), None
+    except (ValueError, zlib.error) as exc:   # binascii.Error and UnicodeDecodeError are ValueErrors
+        return None, f"device_json_gz is not base64 gzip of UTF-8 ({exc})"
+
+
 def _parsed(result: Mapping) -> tuple[Any, str | None]:
-    """The record inside a result (device_json first, else device) and what was wrong on the way."""
+    """The record inside a result (device_json_gz or device_json first, else device) and what was wrong."""
     text, problem = result.get("device_json"), None
+    if "device_json_gz" in result:
+        text, problem = _unpacked(result["device_json_gz"])
     if text is not None:
         if not isinstance(text, str):
             problem = f"device_json is {_kind(text)}, not a JSON string"

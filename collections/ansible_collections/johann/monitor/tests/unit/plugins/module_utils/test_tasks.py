@@ -2,6 +2,8 @@
 and mask(), which hides the secrets of what restconf_get returns (and show_run.yml writes)."""
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -24,6 +26,19 @@ def test_a_device_not_read_is_an_error_record_with_the_reason_in_both_result_for
         assert record["requests"] == 0 and record["alerts"] == [] and record["deadline"] == 60.0
         assert record["sections"]["identity"]["status"] == "skipped"
         assert "failed" not in result
+
+
+def test_json_gz_carries_the_same_record_compressed_and_the_report_reads_it():
+    from ansible_collections.johann.monitor.plugins.plugin_utils._report import records
+
+    plain = device_not_read(_params(result_format="json"), "c9300-07", "not read: stalled")
+    packed = device_not_read(_params(result_format="json_gz"), "c9300-07", "not read: stalled")
+    assert "device_json" not in packed and packed["device"] == plain["device"]
+    text = gzip.decompress(base64.b64decode(packed["device_json_gz"])).decode()
+    assert json.loads(text) == json.loads(plain["device_json"])
+    assert len(packed["device_json_gz"]) < len(plain["device_json"]) / 2   # a small record; a C9300 one shrinks ~10x
+    assert records.from_result("c9300-07", packed) == records.from_result("c9300-07", plain)
+    assert records.from_result("c9300-07", packed)["message"] == "not read: stalled"
 
 
 def test_fail_on_error_fails_the_task_for_a_device_not_read():

@@ -1,7 +1,9 @@
 """Any device_info result, of any shape, becomes a complete record the report can show (records.py)."""
 from __future__ import annotations
 
+import base64
 import copy
+import gzip
 import json
 
 import pytest
@@ -66,6 +68,8 @@ def test_a_healthy_record_is_returned_as_it_is():
     record = healthy()
     assert records.complete(record, "r1") is record
     assert records.from_result("r1", {"changed": False, "device_json": json.dumps(record)}) == record
+    packed = base64.b64encode(gzip.compress(json.dumps(record).encode())).decode()
+    assert records.from_result("r1", {"changed": False, "device_json_gz": packed}) == record
     tagged = healthy(message=Tagged("fine"), identity=dict(healthy()["identity"], serial=Tagged("FOC1")))
     assert records.complete(tagged, "r1")["status"] == "ok"
 
@@ -115,6 +119,15 @@ def test_a_cpu_without_the_devices_own_average_gets_it_as_null():
     ({"device_json": "[1]"}, "error", f"{SHAPE}: device_json holds a list, not an object"),
     ({"device_json": "null"}, "error", f"{SHAPE}: device_json holds null, not an object"),
     ({"device_json": {"status": "ok"}}, "error", f"{SHAPE}: device_json is a mapping, not a JSON string"),
+    ({"device_json_gz": 7}, "error", f"{SHAPE}: device_json_gz is a number, not a string"),
+    ({"device_json_gz": "not base64!"}, "error",
+     f"{SHAPE}: device_json_gz is not base64 gzip of UTF-8 (Only base64 data is allowed)"),
+    ({"device_json_gz": base64.b64encode(b"plain, not gzip").decode()}, "error",
+     f"{SHAPE}: device_json_gz is not base64 gzip of UTF-8 (Error -3 while decompressing data: incorrect header check)"),
+    ({"device_json_gz": base64.b64encode(gzip.compress(b"[1]")).decode()}, "error",
+     f"{SHAPE}: device_json holds a list, not an object"),
+    ({"device_json_gz": base64.b64encode(gzip.compress(b'{"status": "ok"}')[:-9]).decode()}, "error",
+     f"{SHAPE}: device_json_gz inflates to more than {records.MAX_PACKED} bytes, or is cut short"),
 ])
 def test_a_result_without_a_usable_record_names_its_cause(result, status, message):
     record = records.from_result("r1", result)
