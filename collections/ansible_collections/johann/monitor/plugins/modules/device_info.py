@@ -65,7 +65,7 @@ options:
         a string at almost none (measured over 1000 devices, see the project README).
       - V(json_gz) returns the same JSON gzip-compressed and base64-encoded in RV(device_json_gz) (8 to 10 times
         smaller), and the summary in RV(device). Ansible's main process keeps every registered result until the
-        play ends, and it forks every worker: at 10,000 devices the records alone would be about 380 MB there.
+        play ends, and it forks every worker from itself; at 10,000 devices the records alone would be about 380 MB there.
         M(johann.monitor.report) reads it; elsewhere C(b64decode) and a gunzip give the JSON. C(playbooks/monitor.yml)
         uses it.
     type: str
