@@ -9,7 +9,6 @@ report. bench/chaos.py and tests/integration/test_chaos.py use it.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -25,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import ara_overhead, chaos_cases, procfs  # noqa: E402
 from bench.lab_process import ROOT, RunningLab  # noqa: E402
+from bench.slices_bench import read_fleet  # noqa: E402
 
 NETWORK = "127.89.0.0/16"   # apart from the demo (127.77), tests (127.78/79), other benches (127.80/87/88)
 PLAYBOOK = ROOT / "playbooks" / "monitor.yml"
@@ -214,10 +214,9 @@ def _wait_orphans(keep: set[int], limit_s: float = 10.0) -> list[str]:
 
 
 def _records(report: Path) -> dict:
-    fleet = report / "fleet.json"
-    if not fleet.exists():
+    if not (report / "fleet.json.gz").exists() and not (report / "fleet.json").exists():
         return {}
-    return json.loads(fleet.read_text())["devices"]
+    return read_fleet(report)["devices"]
 
 
 # ---------------------------------------------------------------- judging a run
