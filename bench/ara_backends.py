@@ -96,11 +96,7 @@ def markdown(data: dict) -> list[str]:
     lines += ["", "Every run:", "", "| variant | wall s | CPU s | server CPU s | DB CPU s | lab CPU s | others' CPU s | "
               "load | DB bytes before / after | recorded |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for r in runs:
-        rec = r.get("recorded")
-        recorded = "–" if rec is None else (
-            f"{rec['poll_results']}/{r['devices']} polled, {rec['results']}/{rec['expected_results']} results, "
-            f"{rec['hosts_with_stats']} stats, {rec['status']}, summary {rec['summary_record']}"
-            + ("" if rec["complete"] else f" **INCOMPLETE: {rec['why']}**"))
+        recorded = ara_overhead.recorded_cell(r)
         lines.append(f"| {r['variant']} | {r['wall_s']} | {r['cpu_s']} | {r['server_cpu_s'] if r['server_cpu_s'] is not None else '–'} | "
                      f"{r['db_cpu_s'] if r.get('db_cpu_s') is not None else '–'} | {r['lab_cpu_s']} | {r['others_cpu_s']} | "
                      f"{r['load_before'][0]} | {r.get('db_bytes_before') or '–'} / {r.get('db_bytes_after') or '–'} | "

@@ -161,6 +161,34 @@ def subreaper(on: bool) -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1 if on else 0, 0, 0, 0)
 
 
+def reap_orphans(keep: set[int], wait_s: float = ORPHAN_WAIT_S):
+    """Yield (pid, rusage) of each process reparented to this one (a child subreaper) as it ends, except ``keep``;
+    after ``wait_s`` the ones still running are killed and reaped."""
+    deadline = time.monotonic() + wait_s
+    while left := [p for p in _children(os.getpid()) if p not in keep]:
+        for pid in left:
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            try:
+                done, _status, usage = os.wait4(pid, 0 if time.monotonic() > deadline else os.WNOHANG)
+            except ChildProcessError:
+                continue
+            if done:
+                yield done, usage
+        time.sleep(0.05)
+
+
+def recorded_cell(run: dict) -> str:
+    """What ARA's database held after a run, for a results table ('–' when ARA was off)."""
+    rec = run.get("recorded")
+    if rec is None:
+        return "–"
+    return (f"{rec['poll_results']}/{run['devices']} polled, {rec['results']}/{rec['expected_results']} results, "
+            f"{rec['hosts_with_stats']} stats, {rec['status']}, summary {rec['summary_record']}"
+            + ("" if rec["complete"] else f" **INCOMPLETE: {rec['why']}**"))
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
@@ -329,22 +357,11 @@ def run_watched(command: list[str], env: dict, log_path: Path, timeout_s: float,
         stop.set()
         sampler.join()
         total = SimpleNamespace(ru_utime=usage.ru_utime, ru_stime=usage.ru_stime, ru_maxrss=usage.ru_maxrss, orphans=0)
-        deadline = time.monotonic() + ORPHAN_WAIT_S
-        while left := [p for p in _children(os.getpid()) if p not in keep]:
-            for pid in left:
-                if time.monotonic() > deadline:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-                try:
-                    done, _status, orphan = os.wait4(pid, 0 if time.monotonic() > deadline else os.WNOHANG)
-                except ChildProcessError:
-                    continue
-                if done:
-                    total.ru_utime += orphan.ru_utime
-                    total.ru_stime += orphan.ru_stime
-                    total.ru_maxrss = max(total.ru_maxrss, orphan.ru_maxrss)
-                    total.orphans += 1
-            time.sleep(0.05)
+        for _pid, orphan in reap_orphans(keep):
+            total.ru_utime += orphan.ru_utime
+            total.ru_stime += orphan.ru_stime
+            total.ru_maxrss = max(total.ru_maxrss, orphan.ru_maxrss)
+            total.orphans += 1
     finally:
         subreaper(False)
     return status, total, wall, hwm, timed_out
@@ -576,11 +593,7 @@ def markdown(data: dict) -> list[str]:
               "| variant | latency | # | wall s | CPU s | server CPU s | server start s | lab CPU s | others' CPU s | "
               "load | recorded |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in data["runs"]:
-        rec = r.get("recorded")
-        recorded = "–" if rec is None else (
-            f"{rec['poll_results']}/{r['devices']} polled, {rec['results']}/{rec['expected_results']} results, "
-            f"{rec['hosts_with_stats']} stats, {rec['status']}, summary {rec['summary_record']}"
-            + ("" if rec["complete"] else f" **INCOMPLETE: {rec['why']}**"))
+        recorded = recorded_cell(r)
         lines.append(f"| {r['variant']} | {r['latency_ms']:g} | {r['repeat']} | {r['wall_s']} | {r['cpu_s']} | "
                      f"{r['server_cpu_s'] if r['server_cpu_s'] is not None else '–'} | "
                      f"{r['server_startup_s'] if r['server_startup_s'] is not None else '–'} | {r['lab_cpu_s']} | "

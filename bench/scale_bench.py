@@ -50,7 +50,6 @@ unless --keep-reports).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
@@ -389,21 +388,10 @@ def run_once(lab: Lab, inventory: Path, devices: int, ara: bool, run_dir: Path, 
                   "workers_system_s": int(zombie[14]) / procfs.CLOCK_TICKS}
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
-        deadline = time.monotonic() + ORPHAN_WAIT_S
-        while left := [p for p in ara_overhead._children(os.getpid()) if p not in keep and p != lab.pid]:
-            for pid in left:
-                if time.monotonic() > deadline:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-                try:
-                    done, _status, ru = os.wait4(pid, 0 if time.monotonic() > deadline else os.WNOHANG)
-                except ChildProcessError:
-                    continue
-                if done:
-                    orphans[done] = {"cpu_s": round(ru.ru_utime + ru.ru_stime, 2), "max_rss_kib": ru.ru_maxrss,
-                                     "system_s": round(ru.ru_stime, 2),
-                                     "after_run_s": round(time.monotonic() - started - wall, 2)}
-            time.sleep(0.05)
+        for done, ru in ara_overhead.reap_orphans(keep | {lab.pid}, ORPHAN_WAIT_S):
+            orphans[done] = {"cpu_s": round(ru.ru_utime + ru.ru_stime, 2), "max_rss_kib": ru.ru_maxrss,
+                             "system_s": round(ru.ru_stime, 2),
+                             "after_run_s": round(time.monotonic() - started - wall, 2)}
         sampler.stop_event.set()
         sampler.join()
     finally:
