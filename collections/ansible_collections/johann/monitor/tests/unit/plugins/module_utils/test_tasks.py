@@ -33,6 +33,7 @@ def test_json_gz_carries_the_same_record_compressed_and_the_report_reads_it():
 
     plain = device_not_read(_params(result_format="json"), "c9300-07", "not read: stalled")
     packed = device_not_read(_params(result_format="json_gz"), "c9300-07", "not read: stalled")
+
     def timeless(record: dict) -> dict:   # the two calls read the clock apart: polled_at may differ by a tick
         return {k: v for k, v in record.items() if k != "polled_at"}
 
