@@ -59,7 +59,7 @@ from pathlib import Path, PurePath  # noqa: E402
 
 from ansible.errors import AnsibleLookupError  # noqa: E402
 from ansible.plugins.lookup import LookupBase  # noqa: E402
-from ansible_collections.johann.monitor.plugins.plugin_utils._report.job import project_root, report_dir  # noqa: E402
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import project_root, report_dir  # noqa: E402
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.view import device_file  # noqa: E402
 
 

@@ -17,7 +17,7 @@ from ansible.utils.plugin_docs import get_docstring
 from ansible_collections.johann.monitor.plugins.lookup import report_path
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import render, view
-from ansible_collections.johann.monitor.plugins.plugin_utils._report.job import COLLECTION_TEMPLATES
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import COLLECTION_TEMPLATES
 
 ODD = "core sw/1 <ü>"
 NAME = "johann.monitor.report_path"

@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import merge, render
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
-from ansible_collections.johann.monitor.plugins.plugin_utils._report.job import COLLECTION_TEMPLATES
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import COLLECTION_TEMPLATES
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, 0, tzinfo=dt.UTC)
 BEFORE = "2026-11-29T11:45:00Z"   # the previous report, 15 minutes ago

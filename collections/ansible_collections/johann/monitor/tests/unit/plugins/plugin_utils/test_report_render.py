@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import render
-from ansible_collections.johann.monitor.plugins.plugin_utils._report.job import COLLECTION_TEMPLATES
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import COLLECTION_TEMPLATES
 from jinja2 import UndefinedError
 
 COLLECTIONS = str(Path(__file__).resolve().parents[7])
@@ -105,7 +105,7 @@ SCRIPT = textwrap.dedent("""
     from pathlib import Path
     from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
     from ansible_collections.johann.monitor.plugins.plugin_utils._report import render
-    from ansible_collections.johann.monitor.plugins.plugin_utils._report.job import COLLECTION_TEMPLATES
+    from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import COLLECTION_TEMPLATES
     records = {f"r{n:03d}": {"host": f"r{n:03d}", "status": "ok"} for n in range(int(sys.argv[2]))}
     render.render_report(records, Path(sys.argv[1]), [Path(sys.argv[3]), COLLECTION_TEMPLATES], DEFAULT_THRESHOLDS,
                          "t", "2026-11-29T00:00:00Z")
