@@ -7,23 +7,28 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test lint sanity bench bench-quick chaos lab-start lab-stop lab-status clean \
+.PHONY: help venv demo test matrix lint sanity bench bench-quick chaos lab-start lab-stop lab-status clean \
 	ara-start ara-stop ara-list ara-prune build ee-context
 
 help:
-	@echo "make demo    start the simulated lab and show it is ready"
-	@echo "make test    lint + every test (unit, lab, integration)"
+	@echo "make demo    start the demo lab, run playbooks/monitor.yml against it with ARA recording, print where the report is"
+	@echo "make test    make lint, chromium and postgresql if missing, make matrix, then every test (unit, lab, integration, browser) in .venv (ansible-core 2.19)"
+	@echo "make venv    create or update .venv (requirements-dev.txt; ARA's plugins; cisco.ios, ansible.netcommon, ansible.utils from PyPI)"
+	@echo "make matrix  ansible-test sanity + every test on ansible-core $(MATRIX_CORE) with Python 3.12, in $(MATRIX_VENV)"
 	@echo "make lint    static checks (ruff, compileall, ansible-lint, antsibull-changelog lint, ansible-test sanity)"
 	@echo "make sanity  ansible-test sanity for the collection only"
-	@echo "make bench   benchmarks (lab throughput over TLS; netcommon interop)"
+	@echo "make bench   benchmarks (bench/run.py: lab throughput over TLS, netcommon interop, the fleet stage)"
+	@echo "make bench-quick   smaller benchmarks (bench/run.py --quick)"
 	@echo "make chaos   the monitor against misbehaving devices and controller faults (bench/chaos.py, root for tmpfs)"
-	@echo "make lab-stop / lab-status"
+	@echo "make lab-start / lab-stop / lab-status   the background demo lab (LAB_ARGS)"
+	@echo "make browser-deps   Debian's chromium (apt-get) for the browser tests"
 	@echo "make ara-start / ara-stop / ara-list   the local ARA server (run history) at $(ARA_SERVER)"
 	@echo "make ara-start ARA_DB=postgresql   ARA's server on PostgreSQL, $(ARA_WORKERS) workers (a team's; docs/ara.md)"
 	@echo "make ara-prune   delete ARA's runs older than ARA_KEEP_DAYS=$(ARA_KEEP_DAYS) days (ara playbook prune)"
 	@echo "make postgresql-deps   Debian's postgresql (apt-get) for ARA_DB=postgresql and its tests"
 	@echo "make build   the collection's tarball in build/ (ansible-galaxy collection build)"
 	@echo "make ee-context   build + the execution environment's build context in build/ee (ansible-builder create)"
+	@echo "make clean   stop the lab and the local ARA server; remove .lab, reports/out, bench/work, tests/artifacts, .pytest_cache, build"
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-collections.txt requirements.yml tools/collections_from_pypi.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.x")'
@@ -172,8 +177,47 @@ postgresql-deps:
 		|| { echo "make postgresql-deps: apt-get could not install postgresql (needed by ARA_DB=postgresql and its tests)" >&2; exit 1; }; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "make postgresql-deps: postgresql installed but no /usr/lib/postgresql/*/bin/initdb" >&2; exit 1; }
 
-test: lint browser-deps postgresql-deps
+test: lint browser-deps postgresql-deps matrix
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# make matrix: the newest ansible-core line the collection allows (requirements.txt: >=2.19,<2.22), 2.21 on
+# Python 3.12, in .venv-2.21: the venv recipe above with that interpreter (the same requirements files, ARA's
+# plugins linked), ansible-core held to 2.21 by constraints-2.21.txt, then the collections of requirements.yml
+# from the `ansible` release for 2.21 (requirements-collections-2.21.txt: 2.19's netcommon does not run on 2.21);
+# then ansible-test sanity and every test, as make test runs them on .venv. .venv stays on 2.19 without a pin:
+# ansible-core 2.20 and later need Python 3.12+, and .venv is made with python3 (3.11 on these machines).
+# tests/conftest.py points Ansible at the running venv's collections and ARA plugins (ansible.cfg names .venv's).
+# PYTHON312: python3.12 from PATH when it runs (a pyenv shim may not), else the newest pyenv 3.12.x.
+MATRIX_CORE := 2.21
+MATRIX_VENV := .venv-$(MATRIX_CORE)
+MATRIX_CONSTRAINTS := $(CURDIR)/constraints-$(MATRIX_CORE).txt
+MATRIX_PYTEST_ARGS ?= $(PYTEST_ARGS)
+PYTHON312 ?= $(shell for p in "$$(command -v python3.12)" \
+	$$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.12.*/bin/python3.12 2>/dev/null | sort -rV); do \
+	[ -n "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 \
+	&& { echo "$$p"; break; }; done)
+MATRIX_MAKE = $(MAKE) --no-print-directory VENV=$(MATRIX_VENV) PYTHON="$(PYTHON312)"
+
+# the matrix venv is made again when its constraints change, as when the requirements do
+$(MATRIX_VENV)/.installed: $(MATRIX_CONSTRAINTS)
+
+matrix: browser-deps postgresql-deps
+	@test -n "$(PYTHON312)" || { echo "make matrix: no Python 3.12 found: neither python3.12 on PATH (that runs) nor" \
+		"$${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12.*/bin/python3.12; install one (pyenv install 3.12)" \
+		"or name it: make matrix PYTHON312=/path/to/python3.12" >&2; exit 1; }
+	@"$(PYTHON312)" -c 'import sys; sys.exit(None if sys.version_info[:2] == (3, 12) else \
+		"make matrix: PYTHON312=$(PYTHON312) is Python %d.%d, not 3.12" % sys.version_info[:2])'
+	PIP_CONSTRAINT="$(MATRIX_CONSTRAINTS)" $(MATRIX_MAKE) venv
+	$(MATRIX_VENV)/bin/python tools/collections_from_pypi.py --pins requirements-collections-$(MATRIX_CORE).txt \
+		--dest $(MATRIX_VENV)/collections
+	@$(MATRIX_VENV)/bin/python -c 'import sys; from ansible.release import __version__ as v; \
+		sys.exit(None if v.startswith("$(MATRIX_CORE).") and sys.version_info[:2] == (3, 12) else \
+		f"make matrix: $(MATRIX_VENV) has ansible-core {v} on Python {sys.version.split()[0]}, not $(MATRIX_CORE) on 3.12: " \
+		"remove $(MATRIX_VENV) and run make matrix again")'
+	@echo "make matrix: ansible-core $$($(MATRIX_VENV)/bin/ansible --version | sed -n '1s/.*core \([^]]*\)].*/\1/p')" \
+		"on $$($(MATRIX_VENV)/bin/python --version) ($(MATRIX_VENV))"
+	$(MATRIX_MAKE) sanity
+	$(MATRIX_VENV)/bin/python -m pytest $(MATRIX_PYTEST_ARGS)
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

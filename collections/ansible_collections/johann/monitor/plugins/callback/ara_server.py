@@ -83,11 +83,7 @@ import urllib.parse  # noqa: E402
 from ansible.module_utils.urls import open_url  # noqa: E402
 from ansible.plugins.callback import CallbackBase  # noqa: E402
 from ansible_collections.johann.monitor.plugins.plugin_utils._ara_guard import guard  # noqa: E402
-
-try:
-    from ara.clients.utils import active_client
-except ImportError:   # ARA not installed: nothing to start
-    active_client = None
+from ansible_collections.johann.monitor.plugins.plugin_utils._compat import ara_active_client  # noqa: E402
 
 
 def _loopback(host: str) -> bool:
@@ -254,7 +250,7 @@ class CallbackModule(CallbackBase):
         super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
         # ARA's callback is loaded before this one (plugins from paths come before collection
         # callbacks) and made its client in its own set_options; nothing has been sent yet.
-        client = active_client() if active_client and active_client._instance else None
+        client = ara_active_client()   # None: no ARA, or its callback not loaded
         endpoint = getattr(client, "endpoint", None)
         if client is None or type(client).__name__ != "AraHttpClient" or not endpoint:
             return   # no ARA, or its offline client (in-process server), or not an http client

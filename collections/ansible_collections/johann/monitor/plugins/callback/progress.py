@@ -141,6 +141,7 @@ from ansible import constants as C  # noqa: E402
 from ansible.plugins.callback.default import CallbackModule as DefaultCallback  # noqa: E402
 from ansible.utils.fqcn import add_internal_fqcns  # noqa: E402
 from ansible_collections.johann.monitor.plugins.plugin_utils import _progress as progress  # noqa: E402
+from ansible_collections.johann.monitor.plugins.plugin_utils._compat import play_hosts, task_id  # noqa: E402
 
 INTERLEAVING_STRATEGIES = frozenset(add_internal_fqcns(("free", "host_pinned")))
 # Never compacted by host count: debug output is what the user asked for; includes and meta
@@ -163,21 +164,20 @@ class _Compacted:
 
 
 def _payload(result: Any) -> Mapping:
-    """The result dictionary: ``result`` from ansible-core 2.19, ``_result`` before."""
-    payload = getattr(result, "result", None)
-    return payload if isinstance(payload, Mapping) else result._result
+    """The result dictionary (``CallbackTaskResult.result``, ansible-core 2.19 and later)."""
+    return result.result
 
 
 def _action_names(task: Any) -> set[str]:
     """The task's action as written and, when it is not a template, as resolved (its FQCN).
 
-    Resolving is cheap once Ansible did it; ``resolved_action`` warns on a templated action,
-    so that case is left as written.
+    ``resolved_action`` returns what Ansible resolved when it did, and warns on a templated
+    action, so that case is left as written.
     """
     action = str(getattr(task, "action", "") or "")
     names = {action}
     if "{{" not in action and "{%" not in action:
-        names.add(getattr(task, "_resolved_action", None) or task.resolved_action or action)
+        names.add(task.resolved_action or action)
     return names
 
 
@@ -191,6 +191,8 @@ class CallbackModule(DefaultCallback):
     def __init__(self) -> None:
         super().__init__()
         self._compacted: _Compacted | None = None
+        self._current_play: Any = None   # from v2_playbook_on_play_start
+        self._banner_shown: str | None = None   # the id of the task whose banner was printed last
         self._device_counts: Counter = Counter()
         self._device_tasks = 0
         self._device_seconds = 0.0
@@ -211,13 +213,8 @@ class CallbackModule(DefaultCallback):
         """
         if getattr(task, "run_once", False) is True:
             return 1
-        try:
-            inventory = self._play.get_variable_manager()._inventory
-            removed = set(self._play._removed_hosts)
-            hosts = inventory.get_hosts(self._play.hosts, order=self._play.order)
-        except (AttributeError, TypeError):
-            return None
-        return sum(1 for host in hosts if host.name not in removed)
+        hosts = play_hosts(self._current_play) if self._current_play is not None else None
+        return None if hosts is None else len(hosts)
 
     def _is_wide(self, task: Any, total: int | None) -> bool:
         """Over the host-count threshold, without -v; decided on the action as written, since
@@ -231,19 +228,19 @@ class CallbackModule(DefaultCallback):
         return mode == "tty" or (mode == "auto" and sys.stdout.isatty())
 
     def _start_compacted(self, task: Any) -> None:
-        if self._play is None or self._play.strategy in INTERLEAVING_STRATEGIES:
+        if self._current_play is None or self._current_play.strategy in INTERLEAVING_STRATEGIES:
             return
         device = self._is_device_task(task)
         total = self._expected_hosts(task)
         if not device and not self._is_wide(task, total):
             return
-        if self._last_task_banner != task._uuid:
+        if self._banner_shown != task_id(task):
             self._print_task_banner(task)
         now = time.monotonic()
         tally = progress.Tally("devices" if device else "hosts", total, keep=self.get_option("max_listed"))
         pacer = progress.Pacer(self._tty(), now, tty_interval=self.get_option("tty_interval"),
                                interval=self.get_option("progress_interval"))
-        self._compacted = _Compacted(task._uuid, task.get_name().strip(), device, tally, pacer, now)
+        self._compacted = _Compacted(task_id(task), task.get_name().strip(), device, tally, pacer, now)
         self._tick()
 
     # --- drawing ---------------------------------------------------------------------------
@@ -294,7 +291,7 @@ class CallbackModule(DefaultCallback):
     def _take(self, result: Any, event: str) -> bool:
         """Count a result of the compacted task; False when the result belongs to another task."""
         shown = self._compacted
-        if shown is None or result.task._uuid != shown.uuid:
+        if shown is None or task_id(result.task) != shown.uuid:
             return False
         payload = _payload(result)
         classify = progress.device_outcome if shown.device else progress.generic_outcome
@@ -306,7 +303,7 @@ class CallbackModule(DefaultCallback):
         return True
 
     def _owned(self, result: Any) -> bool:
-        return self._compacted is not None and result.task._uuid == self._compacted.uuid
+        return self._compacted is not None and task_id(result.task) == self._compacted.uuid
 
     def v2_runner_on_ok(self, result: Any) -> None:
         if not self._take(result, "ok"):
@@ -341,7 +338,7 @@ class CallbackModule(DefaultCallback):
             super().v2_runner_retry(result)
 
     def v2_runner_on_start(self, host: Any, task: Any) -> None:
-        if self._compacted is None or task._uuid != self._compacted.uuid:
+        if self._compacted is None or task_id(task) != self._compacted.uuid:
             super().v2_runner_on_start(host, task)
 
     def v2_on_file_diff(self, result: Any) -> None:
@@ -351,15 +348,15 @@ class CallbackModule(DefaultCallback):
     # --- where tasks begin and end ---------------------------------------------------------
 
     def _print_task_banner(self, task: Any) -> None:
-        """The default banner, without arguments for device tasks: they can hold a password."""
-        if not (C.DISPLAY_ARGS_TO_STDOUT and self._is_device_task(task)):
-            super()._print_task_banner(task)
-            return
-        C.DISPLAY_ARGS_TO_STDOUT = False
-        try:
-            super()._print_task_banner(task)
-        finally:
-            C.DISPLAY_ARGS_TO_STDOUT = True
+        """The default banner (every banner goes through here), without arguments for device tasks:
+        they can hold a password. The default callback prints no arguments for a ``no_log`` task,
+        so a device task's banner is printed from a copy of it marked so (display_args_to_stdout
+        is one of Ansible's own settings, not this callback's: it is left as the user set it)."""
+        if self._is_device_task(task):
+            task = task.copy(exclude_tasks=True)
+            task.no_log = True
+        super()._print_task_banner(task)
+        self._banner_shown = task_id(task)
 
     def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
         self._finish()
@@ -373,6 +370,7 @@ class CallbackModule(DefaultCallback):
 
     def v2_playbook_on_play_start(self, play: Any) -> None:
         self._finish()
+        self._current_play = play
         super().v2_playbook_on_play_start(play)
 
     def v2_playbook_on_no_hosts_remaining(self) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import HTTPX_IMPORT_ERROR
 from ansible_collections.johann.monitor.plugins.module_utils._restconf.options import (
@@ -45,9 +46,9 @@ class RestconfAction(ActionBase):
         validator = ArgumentSpecValidator(self.ARGUMENT_SPEC, required_together=RESTCONF_REQUIRED_TOGETHER)
         result = validator.validate(args)
         messages = [m for e, m in zip(result.errors, result.error_messages, strict=True)
-                    if type(e).__name__ != "UnsupportedError"]
-        if result._unsupported_parameters:
-            messages.insert(0, f"unsupported parameters: {', '.join(sorted(result._unsupported_parameters))}; "
+                    if not isinstance(e, UnsupportedError)]
+        if result.unsupported_parameters:
+            messages.insert(0, f"unsupported parameters: {', '.join(sorted(result.unsupported_parameters))}; "
                                f"supported: {', '.join(sorted(self.ARGUMENT_SPEC))}")
         if messages:
             return None, "; ".join(messages)
