@@ -145,11 +145,10 @@ def test_installed_tarball_runs_the_monitor_from_another_project(lab, tarball, t
     installed = collections / "ansible_collections/johann/monitor"
     assert (installed / "templates/report/base.html").is_file() and (installed / "MANIFEST.json").is_file()
 
-    # another project: the monitor playbook and its included tasks, no reports/templates anywhere above it
+    # another project: the monitor playbook (it includes no task file), no reports/templates anywhere above it
     project = tmp_path / "elsewhere"
-    (project / "playbooks/tasks").mkdir(parents=True)
+    (project / "playbooks").mkdir(parents=True)
     shutil.copy(ROOT / "playbooks/monitor.yml", project / "playbooks/monitor.yml")
-    shutil.copy(ROOT / "playbooks/tasks/ara_record.yml", project / "playbooks/tasks/ara_record.yml")
     assert not [p for p in (project, *project.parents) if (p / "reports/templates").exists()]
     cfg = project / "ansible.cfg"
     cfg.write_text(f"[defaults]\ncollections_path = {collections}\nstdout_callback = johann.monitor.progress\n"
@@ -245,8 +244,8 @@ def test_ee_python_requirements_are_the_collections_plus_ara():
 
 
 def test_a_projects_own_reports_templates_come_before_the_shipped_defaults(lab, tarball, tmp_path):
-    """Another project with reports/templates of its own (base.html marks the project root): its pages
-    win, the pages it lacks come from the installed collection."""
+    """Another project with reports/templates of its own at its root (its ansible.cfg marks the root, the
+    playbook is in playbooks/ below it): its pages win, the pages it lacks come from the installed collection."""
     collections = tmp_path / "collections"
     install = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", str(tarball), "-p",
                               str(collections)], capture_output=True, text=True, timeout=300, env=_env(), cwd=tmp_path)
@@ -259,12 +258,81 @@ def test_a_projects_own_reports_templates_come_before_the_shipped_defaults(lab, 
     shutil.copy(COLLECTION / "templates/report/base.html", own / "base.html")
     (own / "licensing.html").write_text('{% extends "base.html" %}{% block main %}<p id="own">{{ devices | length }} '
                                         'devices, the project\'s page</p>{% endblock %}')
+    (project / "ansible.cfg").write_text("[defaults]\nretry_files_enabled = False\n")   # found in the working dir
     env = _env(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
                ANSIBLE_LOCALHOST_WARNING="false")
     run = subprocess.run([str(BIN / "ansible-playbook"), "playbooks/monitor.yml", "-i",
                           str(lab.state_dir / "inventory.yml"), "-e", "target=c9300"],
                          capture_output=True, text=True, timeout=600, env=env, cwd=project)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    out = project / "reports/out"   # the default: reports/out of the project the templates mark
+    out = project / "reports/out"   # the default: reports/out of the project (the directory of its ansible.cfg)
     assert '<p id="own">1 devices, the project\'s page</p>' in (out / "licensing.html").read_text()
     assert _rows((out / "index.html").read_text()) == {"c9300": "ok"}
+
+
+# ---------------------------------------------------------------- a user's project: site.yml at its root
+SITE = """\
+- name: Monitor the network
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Read the device
+      johann.monitor.device_info:
+        result_format: json_gz
+      register: johann_device
+
+    - name: Write the report
+      johann.monitor.report:
+        title: Site network
+      run_once: true
+      delegate_to: localhost
+      register: written
+
+    - name: Where the report went, and where the lookup says it goes
+      ansible.builtin.debug:
+        msg: "REPORT={{ written.output_dir }} LOOKUP={{ lookup('johann.monitor.report_path') }}"
+      run_once: true
+"""
+
+
+@pytest.fixture(scope="module")
+def installed(tarball, tmp_path_factory) -> Path:
+    """The tarball installed with ansible-galaxy into an empty collections path (shared by this module's users)."""
+    collections = tmp_path_factory.mktemp("installed")
+    install = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", str(tarball), "-p",
+                              str(collections)], capture_output=True, text=True, timeout=300, env=_env(),
+                             cwd=collections)
+    assert install.returncode == 0, install.stdout + install.stderr
+    return collections
+
+
+@pytest.mark.parametrize("layout", ["ansible.cfg at the root", "no ansible.cfg, run from the parent"])
+def test_a_site_yml_at_a_projects_root_writes_the_report_into_that_project(lab, installed, tmp_path, layout):
+    """Issue 16: the installed collection, a playbook at the root of the user's project calling device_info and
+    report with no report directory given: the report is <project>/reports/out, never ../reports/out."""
+    parent = tmp_path / "parent"
+    project = parent / "project"
+    project.mkdir(parents=True)
+    variables = {k: v for k, v in lab.inventory["all"]["vars"].items() if not k.startswith("lab_")}
+    device = {k: lab.host("c9300")[k] for k in ("ansible_host", "ansible_port")}
+    (project / "inventory.yml").write_text(yaml.safe_dump({"all": {"vars": variables, "hosts": {"c9300": device}}}))
+    (project / "site.yml").write_text(SITE)
+    if layout == "ansible.cfg at the root":
+        (project / "ansible.cfg").write_text("[defaults]\ninventory = inventory.yml\nretry_files_enabled = False\n")
+        command, cwd = ["site.yml"], project
+    else:
+        command, cwd = ["project/site.yml", "-i", "project/inventory.yml"], parent
+    env = _env(ANSIBLE_COLLECTIONS_PATH=str(installed), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+               ANSIBLE_LOCALHOST_WARNING="false")
+    run = subprocess.run([str(BIN / "ansible-playbook"), *command], capture_output=True, text=True, timeout=600,
+                         env=env, cwd=cwd)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    out = project / "reports" / "out"
+    assert re.search(rf"REPORT={re.escape(str(out))} LOOKUP={re.escape(str(out))}\"", run.stdout), run.stdout[-3000:]
+    serial = lab.truth("c9300")["serial"]
+    assert serial and serial in (out / "index.html").read_text()
+    assert _rows((out / "index.html").read_text()) == {"c9300": "ok"}
+    assert sorted(p.name for p in parent.iterdir()) == ["project"]   # nothing beside the project
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["parent"]
+    assert sorted(p.name for p in project.iterdir()) == sorted(
+        ["inventory.yml", "site.yml", "reports", *(["ansible.cfg"] if (project / "ansible.cfg").exists() else [])])

@@ -59,7 +59,7 @@ def test_flags_fleet_inventory_and_clean_stop(tmp_path):
         assert hosts["ietf-0002"]["lab_platform"] == "ietf"
         status = _lab("status", "--state-dir", str(tmp_path / "bg"))
         assert status.returncode == 0 and '"devices": 7' in status.stdout
-        again = _lab("start", "--count", "1", "--state-dir", str(tmp_path / "bg"))
+        again = _lab("start", "--count", "1", "--network", subnet(200), "--state-dir", str(tmp_path / "bg"))
         assert again.returncode == 1 and "already running" in again.stderr
     finally:
         stop = _lab("stop", "--state-dir", str(tmp_path / "bg"))

@@ -9,8 +9,9 @@ short_description: The report directory, or a path in it, as johann.monitor.repo
 version_added: 0.1.0
 description:
   - Returns the directory M(johann.monitor.report) writes the report to when it is not given
-    C(output_dir) - the variable C(johann_report_dir), else C(reports/out) of the project above the
-    playbook's directory - as an absolute path, so that a playbook writing files beside the report
+    C(output_dir) - the variable C(johann_report_dir), else C(reports/out) of the project (the directory
+    of the C(ansible.cfg) in use when the playbook is in it or below it, else the playbook's directory;
+    never a directory above it) - as an absolute path, so that a playbook writing files beside the report
     (C(playbooks/show_run.yml) writes C(config/<host>.json)) uses the same directory and the same
     override without stating it again.
   - With terms, the path of that name inside the report directory (the terms are joined as path parts;
@@ -59,7 +60,11 @@ from pathlib import Path, PurePath  # noqa: E402
 
 from ansible.errors import AnsibleLookupError  # noqa: E402
 from ansible.plugins.lookup import LookupBase  # noqa: E402
-from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import project_root, report_dir  # noqa: E402
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import (  # noqa: E402
+    IN_USE,
+    project_root,
+    report_dir,
+)
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.view import device_file  # noqa: E402
 
 
@@ -70,8 +75,10 @@ class LookupModule(LookupBase):
         configured = variables.get("johann_report_dir")
         if configured is not None:
             configured = self._templar.template(configured)
-        path = report_dir(str(configured) if configured else None,
-                          project_root(Path(str(variables.get("playbook_dir") or ".")).resolve()))
+        # ansible_config_file: Ansible's special variable, the ansible.cfg of this run (None without one)
+        project = project_root(Path(str(variables.get("playbook_dir") or ".")),
+                               variables.get("ansible_config_file", IN_USE))
+        path = report_dir(str(configured) if configured else None, project)
         for term in terms or []:
             part = PurePath(str(term))
             if not str(term) or part.is_absolute() or ".." in part.parts:

@@ -1,6 +1,7 @@
-#!/usr/bin/python
 # Copyright: johann.monitor contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The documentation of johann.monitor.device_info, and only that: the action plugin of the same name
+(plugins/action/device_info.py) runs the task on the controller, so there is no module to run on a host."""
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -356,28 +357,3 @@ ansible_facts:
       type: str
       sample: /restconf
 """
-
-import asyncio  # noqa: E402
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import HTTPX_IMPORT_ERROR  # noqa: E402
-from ansible_collections.johann.monitor.plugins.module_utils._restconf.options import RESTCONF_REQUIRED_TOGETHER  # noqa: E402
-from ansible_collections.johann.monitor.plugins.module_utils._tasks import device_info, device_info_spec  # noqa: E402
-
-
-def main() -> None:
-    module = AnsibleModule(argument_spec=device_info_spec(), required_together=RESTCONF_REQUIRED_TOGETHER,
-                           supports_check_mode=True)
-    if HTTPX_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("httpx"), exception=str(HTTPX_IMPORT_ERROR))
-    try:
-        result = asyncio.run(device_info(module.params, module.params.get("host") or ""))
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,7 @@
-#!/usr/bin/python
 # Copyright: johann.monitor contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The documentation of johann.monitor.report, and only that: the action plugin of the same name
+(plugins/action/report.py) runs the task on the controller, so there is no module to run on a host."""
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -88,19 +89,32 @@ options:
     type: path
   output_dir:
     description:
-      - Directory of the report. Defaults to the variable C(johann_report_dir), else C(reports/out)
-        beside the playbook's directory.
+      - Directory of the report. Defaults to the variable C(johann_report_dir), else C(reports/out) of the project,
+        created when missing.
+      - The project is the directory of the C(ansible.cfg) the run uses, when the playbook is in that directory or
+        below it (a playbook in C(playbooks/) of a project with C(ansible.cfg) at its root writes to
+        C(<root>/reports/out)); else the playbook's own directory (C(site.yml) at a project's root without an
+        C(ansible.cfg) writes to C(<root>/reports/out) too). The user's C(~/.ansible.cfg) marks no project. Nothing
+        is ever written above the project.
+      - A relative path is relative to the working directory of C(ansible-playbook).
+      - The lookup C(johann.monitor.report_path) gives the same directory; it does not see this option, so set
+        C(johann_report_dir) to move both.
     type: path
   templates_dir:
     description:
       - Your own Jinja2 templates. A template found there replaces the default of the same name
         (C(base.html), C(index.html), C(device.html), C(stats.html), C(licensing.html), C(partials/...));
-        the others come from the defaults.
+        the others come from the project's C(reports/templates) (at the project's root, see O(output_dir); no
+        directory above it is searched), then from the defaults shipped in the collection.
     type: path
   thresholds:
     description:
-      - Alert levels, as for the O(thresholds) option of M(johann.monitor.device_info). Defaults to the
-        variable C(johann_thresholds), else the built-in levels.
+      - Ignored (a warning says so); kept so that playbooks written for earlier versions still run.
+      - The report shows the alerts M(johann.monitor.device_info) found when it read each device, with that host's
+        own levels (its O(johann.monitor.device_info#module:thresholds) option, else the host's variable
+        C(johann_thresholds)): one evaluation, so the task's result, the run's summary in ARA and every page agree,
+        and a group of hosts can have levels of its own. A report rendered again from O(fleet_json) shows the
+        alerts stored with each record.
     type: dict
   title:
     description: Title of the pages.
@@ -114,10 +128,28 @@ options:
       - Needs ARA's callback loaded in the run (the project's C(ansible.cfg) does it). Without ARA, or when
         ARA cannot be read, the report shows this run only and says why history is off; it never fails
         over history.
-      - Each run's summary is written to C(summary.json) in O(output_dir); C(playbooks/monitor.yml)
-        attaches it to the run in ARA (C(ara_record), key C(johann.summary)), which is what later runs read.
+      - Each run's summary is written to C(summary.json) in O(output_dir) and, with O(ara_record), attached to the
+        run in ARA (key C(johann.summary)), which is what later runs read.
     type: bool
     default: true
+  ara_record:
+    description:
+      - When ARA's callback records the run, attach this run's summary to it (records C(johann.summary),
+        C(johann.summary.2)... of at most about 1 MB each, which is what later reports read for their trends) and the
+        report's location (record C(report), a C(file://) URL), and add O(ara_labels) to the run's labels. Through the
+        ARA client of the run, so any playbook that calls this task keeps history; no C(ara_record) task is needed.
+      - Not done with O(source=ara) (the slices recorded their runs) nor with O(fleet_json) (nothing was read).
+        A run ARA cannot record keeps its report; a warning says why.
+    type: bool
+    default: true
+  ara_labels:
+    description:
+      - Labels added to the run in ARA with O(ara_record), e.g. C(target:core). C(playbooks/monitor.yml) adds
+        C(project:johann.monitor), C(inventory:<file>), C(target:<pattern>) and, with C(johann_run_id),
+        C(johann.run:<id>), the label O(source=ara) reads the slices of a sliced job by.
+    type: list
+    elements: str
+    default: []
   history_runs:
     description: How many past runs to read from ARA (the newest first). V(0) reads none.
     type: int
@@ -318,15 +350,16 @@ render_seconds:
   type: float
   sample: 0.8
 summary_path:
-  description: This run's compact summary of every device (what C(ara_record) attaches to the run in ARA).
+  description: This run's compact summary of every device (what O(ara_record) attaches to the run in ARA).
   returned: success
   type: str
   sample: /srv/www/network/summary.json
 history:
   description:
     - Whether trends are shown, from where, how many past runs were read, and why not when off.
-    - C(recording) is true when ARA's callback is loaded in this run and its server answered; C(playbooks/monitor.yml)
-      then attaches the run's summary to the run in ARA.
+    - C(recording) is true when ARA's callback is loaded in this run and its server answered; the report then
+      attaches the run's summary to the run in ARA (O(ara_record)), and C(recorded) says what it attached
+      (the playbook's id, the records' keys, the run's labels), or is null when ARA refused (a warning says why).
   returned: success
   type: dict
   sample: {"enabled": true, "recording": true, "source": "ARA at http://127.0.0.1:8055", "past_runs": 29,
@@ -343,16 +376,3 @@ msg:
   sample: "johann.monitor.report: cannot write the report to /srv/www/network: No space left on device (the previous
     report there is unchanged)"
 """
-
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.johann.monitor.plugins.module_utils._tasks import REPORT_EXCLUSIVE, report_spec  # noqa: E402
-
-
-def main() -> None:
-    module = AnsibleModule(argument_spec=report_spec(), mutually_exclusive=REPORT_EXCLUSIVE)
-    module.fail_json(msg="johann.monitor.report runs on the controller as an action plugin; it reads the "
-                         "play's results from the controller and cannot run as a module on a managed node")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,7 @@
-#!/usr/bin/python
 # Copyright: johann.monitor contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The documentation of johann.monitor.restconf_get, and only that: the action plugin of the same name
+(plugins/action/restconf_get.py) runs the task on the controller, so there is no module to run on a host."""
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -141,29 +142,3 @@ requests:
   type: int
   sample: 2
 """
-
-import asyncio  # noqa: E402
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import HTTPX_IMPORT_ERROR  # noqa: E402
-from ansible_collections.johann.monitor.plugins.module_utils._restconf.options import RESTCONF_REQUIRED_TOGETHER  # noqa: E402
-from ansible_collections.johann.monitor.plugins.module_utils._tasks import restconf_get, restconf_get_spec  # noqa: E402
-
-
-def main() -> None:
-    module = AnsibleModule(argument_spec=restconf_get_spec(), required_together=RESTCONF_REQUIRED_TOGETHER,
-                           supports_check_mode=True)
-    if HTTPX_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("httpx"), exception=str(HTTPX_IMPORT_ERROR))
-    try:
-        result = asyncio.run(restconf_get(module.params))
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    result.pop("ansible_facts", None)
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
-
-
-if __name__ == "__main__":
-    main()

@@ -15,7 +15,6 @@ from ansible.plugins.loader import fragment_loader
 from ansible.template import Templar, trust_as_template
 from ansible.utils.plugin_docs import get_docstring
 from ansible_collections.johann.monitor.plugins.lookup import report_path
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import render, view
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import COLLECTION_TEMPLATES
 
@@ -53,11 +52,12 @@ def test_the_lookup_gives_the_report_directory_as_the_report_chooses_it(tmp_path
     (project / "reports" / "templates" / "base.html").write_text("")
     (project / "playbooks").mkdir()
     playbooks = str(project / "playbooks")
-    assert _lookup({"playbook_dir": playbooks}) == str(project / "reports" / "out")
-    assert _lookup({"playbook_dir": playbooks, "johann_report_dir": "/srv/www/network"}, "config",
+    base = {"playbook_dir": playbooks, "ansible_config_file": str(project / "ansible.cfg")}
+    assert _lookup(base) == str(project / "reports" / "out")
+    assert _lookup({**base, "johann_report_dir": "/srv/www/network"}, "config",
                    device="c9300-01") == "/srv/www/network/config/c9300-01.json"
-    assert _lookup({"playbook_dir": playbooks, "johann_report_dir": trust_as_template("{{ '/srv' ~ '/net' }}")}) == "/srv/net"
-    assert _lookup({"playbook_dir": playbooks}, "config", device=ODD) == \
+    assert _lookup({**base, "johann_report_dir": trust_as_template("{{ '/srv' ~ '/net' }}")}) == "/srv/net"
+    assert _lookup(base, "config", device=ODD) == \
         str(project / "reports" / "out" / "config" / view.device_file(ODD, ".json"))
     for bad in ("../elsewhere", "/etc", ""):
         with pytest.raises(AnsibleLookupError, match="not a path inside the report directory"):
@@ -66,7 +66,7 @@ def test_the_lookup_gives_the_report_directory_as_the_report_chooses_it(tmp_path
 
 def _render(out: Path, hosts: list[str]) -> dict:
     records = {h: {"host": h, "status": "ok", "message": None, "identity": {"hostname": h}} for h in hosts}
-    return render.render_report(records, out, [COLLECTION_TEMPLATES], DEFAULT_THRESHOLDS, "t", "2026-11-29T00:00:00Z")
+    return render.render_report(records, out, [COLLECTION_TEMPLATES], "t", "2026-11-29T00:00:00Z")
 
 
 def test_the_device_page_links_the_copy_that_exists_and_the_report_keeps_it(tmp_path):
