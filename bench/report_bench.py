@@ -13,19 +13,24 @@ size of one run's summary, decoding N of them, and rendering with trends.
 from __future__ import annotations
 
 import argparse
+import base64
+import functools
+import gzip
 import json
 import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "collections")]
 
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS  # noqa: E402
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS, evaluate  # noqa: E402
 from ansible_collections.johann.monitor.plugins.module_utils._normalise import platforms  # noqa: E402
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import SECTIONS  # noqa: E402
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist  # noqa: E402
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs  # noqa: E402
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import render_report  # noqa: E402
 
 from lab import restconf  # noqa: E402
@@ -45,6 +50,7 @@ def _record(device, platform_name: str) -> dict:
               "sections": {}, **{name: None for name in SECTIONS}}
     for section in platform.sections:
         record[section.name] = section.build(raw, {"now": None})
+    record["alerts"] = evaluate(record, DEFAULT_THRESHOLDS)   # as device_info does: the report shows the record's
     return record
 
 
@@ -90,14 +96,27 @@ def _past_runs(data: dict, count: int) -> tuple[list[dict], int, float]:
     return runs, len(texts[0]) if texts else 0, time.process_time() - started
 
 
-def run(devices: int, work: Path, history: int = 0) -> dict:
+def packed(data: dict[str, dict]) -> dict[str, Any]:
+    """The records as a monitor run hands them to the report: device_info results with result_format json_gz
+    (the registered results are in memory anyway), each read where it is rendered (records.Lazy). A version
+    without records.Lazy gets them read all at once, as its report action did."""
+    results = {host: {"changed": False, "status": rec["status"], "device_json_gz": base64.b64encode(gzip.compress(
+        json.dumps(rec, separators=(",", ":")).encode(), 6, mtime=0)).decode()} for host, rec in data.items()}
+    if hasattr(recs, "Lazy"):
+        return {host: recs.Lazy(functools.partial(recs.from_result, host, result)) for host, result in results.items()}
+    return {host: recs.from_result(host, result) for host, result in results.items()}
+
+
+def run(devices: int, work: Path, history: int = 0, as_results: bool = False) -> dict:
     started = time.monotonic()
     data = records(devices)
     built = time.monotonic() - started
     past, summary_bytes, decode_cpu = _past_runs(data, history)
+    if as_results:
+        data = packed(data)
     cpu0 = time.process_time()
-    summary = render_report(data, work, [ROOT / "reports" / "templates"], DEFAULT_THRESHOLDS, "bench",
-                            "2026-11-29T00:00:00Z",
+    summary = render_report(data, work, [ROOT / "reports" / "templates"], "bench",
+                            "2026-11-29T00:00:00Z", completed=as_results,
                             history={"enabled": bool(history), "reason": None if history else "off (bench)",
                                      "source": "bench", "past": past})
     cpu = time.process_time() - cpu0
@@ -108,7 +127,8 @@ def run(devices: int, work: Path, history: int = 0) -> dict:
             "page_writers_cpu_s": round(children.ru_utime + children.ru_stime, 2),
             "summary_bytes_per_run": summary_bytes, "history_decode_cpu_s": round(decode_cpu, 2),
             "index_bytes": (work / "index.html").stat().st_size,
-            "report_bytes": size, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+            "report_bytes": size, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "page_writers_peak_rss_mb": round(children.ru_maxrss / 1024, 1)}
 
 
 def main() -> int:
@@ -116,8 +136,10 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--history", type=int, default=0, help="past runs to render trends from")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work" / "report")
+    parser.add_argument("--results", action="store_true",
+                        help="hand the records over as device_info results (json_gz), as a monitor run does")
     args = parser.parse_args()
-    print(json.dumps(run(args.devices, args.work_dir, args.history), indent=2))
+    print(json.dumps(run(args.devices, args.work_dir, args.history, args.results), indent=2))
     return 0
 
 

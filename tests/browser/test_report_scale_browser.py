@@ -21,7 +21,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import render_report
 
@@ -96,7 +95,7 @@ def big_report(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("report-10k")
     records = _fleet(DEVICES)
     started = time.monotonic()
-    summary = render_report(records, out, TEMPLATES, DEFAULT_THRESHOLDS, "10k", "2026-11-29T00:00:00Z",
+    summary = render_report(records, out, TEMPLATES, "10k", "2026-11-29T00:00:00Z",
                             completed=True)
     assert summary["devices"] == DEVICES and summary["page_errors"] == {}
     return {"out": out, "records": records, "render_s": round(time.monotonic() - started, 1)}

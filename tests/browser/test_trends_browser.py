@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
 from ansible_collections.johann.monitor.plugins.module_utils._history import summarise
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import render_report
 
@@ -68,7 +67,7 @@ def lab_runs():
 @pytest.fixture(scope="module")
 def trends_dir(lab_runs, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("trends-report")
-    summary = render_report(lab_runs["now"], out, TEMPLATES, DEFAULT_THRESHOLDS, "Trends test",
+    summary = render_report(lab_runs["now"], out, TEMPLATES, "Trends test",
                             iso(TIMES[2], 3, z=True),
                             history={"enabled": True, "reason": None, "source": "test", "past": lab_runs["past"]})
     assert summary["history"]["past_runs"] == 2
@@ -79,7 +78,7 @@ def trends_dir(lab_runs, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def history_off_dir(lab_runs, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("trends-off-report")
-    render_report(lab_runs["now"], out, TEMPLATES, DEFAULT_THRESHOLDS, "Trends test", iso(TIMES[2], 3, z=True),
+    render_report(lab_runs["now"], out, TEMPLATES, "Trends test", iso(TIMES[2], 3, z=True),
                   history={"enabled": False, "reason": OFF_REASON, "source": None, "past": []})
     return out
 

@@ -269,3 +269,31 @@ def test_an_unreachable_ara_server_costs_the_history_not_the_report(history_lab,
     assert "could not read run history from ARA at" in result["history"]["reason"]
     assert "ConnectionError" in result["history"]["reason"]
     assert "History is off" in (tmp_path / "index.html").read_text()
+
+
+def test_any_playbook_that_calls_the_report_keeps_history(history_lab, ara_server, two_runs, tmp_path):
+    """No ara_record task: the report task attaches the summary, its location and its labels to the run in ARA,
+    and the next run of the same playbook reads it back for its trends."""
+    playbook = ROOT / "tests/integration/report_minimal.yml"
+    results = [tmp_path / "result-1.json", tmp_path / "result-2.json"]
+    for result in results:
+        run = run_playbook(history_lab, playbook, "-e", f"johann_report_dir={tmp_path / 'out'}",
+                           "-e", f"keep_result={result}", extra_env=ara_server["env"], ara=True)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    first, second = (json.loads(r.read_text()) for r in results)
+    recorded = first["history"]["recorded"]
+    assert recorded["keys"] == ["johann.summary"] and {"target:minimal", "site:lab"} <= set(recorded["labels"])
+    playbook_id = recorded["playbook"]
+    records = {r["key"]: r for r in _api(ara_server, "/api/v1/records", playbook=playbook_id)["results"]}
+    assert set(records) == {"johann.summary", "report"}
+    value = _api(ara_server, f"/api/v1/records/{records['johann.summary']['id']}")["value"]
+    summary = json.loads(value) if isinstance(value, str) else value
+    assert (summary["part"], summary["parts"]) == (1, 1) and summary["devices"]["c9300"]["status"] == "ok"
+    assert set(summary["devices"]) == {g["name"] for g in FLEET["groups"]}
+    report = _api(ara_server, f"/api/v1/records/{records['report']['id']}")["value"]
+    assert report == (tmp_path / "out" / "index.html").as_uri()
+    labels = {label["name"] for label in _api(ara_server, f"/api/v1/playbooks/{playbook_id}")["labels"]}
+    assert {"target:minimal", "site:lab"} <= labels
+    assert second["history"]["enabled"] is True and second["history"]["past_runs"] >= 1
+    assert second["history"]["recorded"]["playbook"] != playbook_id   # its own run, recorded too
+    assert not (tmp_path / "out" / "summary-parts").exists()

@@ -257,4 +257,4 @@ def test_the_sliced_workflow_runs_the_slices_then_the_report_from_the_templates_
     assert asked == {"target", "johann_run_id"}
     for variable in asked:   # both playbooks read what the survey asks
         assert variable in (ROOT / "playbooks/fleet_report.yml").read_text()
-        assert variable in (ROOT / "playbooks/monitor.yml").read_text() + (ROOT / "playbooks/tasks/ara_record.yml").read_text()
+        assert variable in (ROOT / "playbooks/monitor.yml").read_text()

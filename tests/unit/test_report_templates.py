@@ -4,7 +4,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS, evaluate
 from ansible_collections.johann.monitor.plugins.module_utils._normalise import iosxe
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import SECTIONS
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.history import run_summary
@@ -20,6 +20,7 @@ def _record(host, **values):
               "platform": "ietf", "restconf_root": "/restconf", "root_source": "default", "polled_at": None,
               "duration": 0.1, "requests": 3, "alerts": [], "sections": {}, **{s: None for s in SECTIONS}}
     record.update(values)
+    record["alerts"] = evaluate(record, DEFAULT_THRESHOLDS)   # as device_info does (the report shows these)
     return record
 
 
@@ -41,7 +42,7 @@ def test_sparse_and_odd_records_render(tmp_path):
         "no-record": None,
         "../odd name<>": _record("../odd name<>", environment=[], neighbors={"cdp": [], "lldp": []}, arp=[]),
     }
-    summary = render_report(records, tmp_path, TEMPLATES, DEFAULT_THRESHOLDS, "t", "2026-11-29T00:00:00Z")
+    summary = render_report(records, tmp_path, TEMPLATES, "t", "2026-11-29T00:00:00Z")
     assert summary["devices"] == 5 and summary["statuses"]["missing"] == 1
     page = (tmp_path / "devices" / "sparse-interface.html").read_text()
     assert "Loopback42" in page and "not_present" in page
@@ -67,7 +68,7 @@ def test_the_cpu_figure_alerts_use_is_shown_with_its_span_and_trended(tmp_path):
             for host, rec in records.items()}   # the run before: 1-minute (IOS XE), 85% (EOS)
     history = {"enabled": True, "reason": None, "source": "test",
                "past": [{"time": "2026-11-28T23:45:00Z", "devices": run_summary(past, "x")["devices"]}]}
-    render_report(records, tmp_path, TEMPLATES, DEFAULT_THRESHOLDS, "t", "2026-11-29T00:00:00Z", history=history)
+    render_report(records, tmp_path, TEMPLATES, "t", "2026-11-29T00:00:00Z", history=history)
     eos, ios, nx = ((tmp_path / "devices" / f"{h}.html").read_text() for h in ("eos", "ios", "nx"))
     assert "<th>CPU avg 1000 s</th>" in eos and "the device's own average over 1000 s" in eos
     assert "<th>CPU 5 min</th>" not in eos and "<th>CPU 5 min</th>" in ios and "<th>CPU avg" not in ios + nx

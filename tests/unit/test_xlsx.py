@@ -16,7 +16,6 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import view, writer, xlsx
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import render_report
 from openpyxl.utils import get_column_letter
@@ -86,7 +85,7 @@ def record(host, **values):
 
 
 def views(records):
-    devices = [view.safe_device_view(host, rec, DEFAULT_THRESHOLDS) for host, rec in records.items()]
+    devices = [view.safe_device_view(host, rec) for host, rec in records.items()]
     for d in devices:
         d["trend"] = None
     return devices
@@ -270,7 +269,7 @@ def test_a_broken_device_still_gets_a_row_and_costs_the_others_nothing():
 
 def test_the_report_writes_the_workbook_and_survives_without_it(tmp_path, monkeypatch):
     records = {"r1": record("r1"), "r2": record("r2", status="auth_failed", message="401"), "gone": None}
-    summary = render_report(records, tmp_path, TEMPLATES, DEFAULT_THRESHOLDS, "t", "2026-11-29T11:00:00Z")
+    summary = render_report(records, tmp_path, TEMPLATES, "t", "2026-11-29T11:00:00Z")
     assert summary["export_errors"] == {} and "warnings" not in summary
     book = openpyxl.load_workbook(tmp_path / "devices.xlsx")
     assert [r["host"].value for r in rows(book["Devices"])] == ["gone", "r1", "r2"]
@@ -278,7 +277,7 @@ def test_the_report_writes_the_workbook_and_survives_without_it(tmp_path, monkey
     assert 'href="devices.xlsx"' in (tmp_path / "index.html").read_text()
 
     monkeypatch.setattr(xlsx, "xlsxwriter", None)   # as on a controller without XlsxWriter
-    summary = render_report(records, tmp_path, TEMPLATES, DEFAULT_THRESHOLDS, "t", "2026-11-29T12:00:00Z")
+    summary = render_report(records, tmp_path, TEMPLATES, "t", "2026-11-29T12:00:00Z")
     assert summary["export_errors"] == {"devices.xlsx": "RuntimeError: the Python package XlsxWriter is not "
                                                         "installed on the controller (pip install 'XlsxWriter>=3.1')"}
     assert summary["warnings"] == ["johann.monitor.report: devices.xlsx was not written: RuntimeError: the Python "
@@ -294,7 +293,7 @@ def test_a_workbook_that_fails_half_way_is_reported_not_raised(tmp_path, monkeyp
     def broken(*_args):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(xlsx._Sheet, "finish", broken)
-    summary = render_report({"r1": record("r1")}, tmp_path, TEMPLATES, DEFAULT_THRESHOLDS, "t", "2026-11-29T11:00:00Z")
+    summary = render_report({"r1": record("r1")}, tmp_path, TEMPLATES, "t", "2026-11-29T11:00:00Z")
     assert summary["export_errors"] == {"devices.xlsx": "OSError: [Errno 28] No space left on device"}
     assert (tmp_path / "index.html").exists() and not (tmp_path / "devices.xlsx").exists()
     assert not list(tmp_path.glob(".johann-staging-*"))

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible_collections.johann.monitor.plugins.module_utils._tasks import REPORT_EXCLUSIVE, report_spec
+from ansible_collections.johann.monitor.plugins.plugin_utils._compat import play_id
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import ara_source
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.job import ReportJob
@@ -31,7 +33,10 @@ class ActionModule(ActionBase):
         try:
             job = ReportJob(params, task_vars or {}, self._templar.template, "title" in self._task.args)
             source = self._from_ara(params) if params["source"] == "ara" else None
-            result.update(job.run(self._history(params, source), source=source))
+            history = self._history(params, source)
+            result.update(job.run(history, source=source))
+            if history["recording"] and params["ara_record"] and source is None and not params.get("fleet_json"):
+                result["history"]["recorded"] = self._record(result, params)
         except ara_source.SourceError as exc:   # nothing to render from: the previous report stays
             result.update(failed=True, msg=f"johann.monitor.report: {exc}; the previous report is unchanged")
         except (ValueError, OSError, ReportWriteError) as exc:
@@ -43,6 +48,20 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=f"johann.monitor.report: the report could not be written "
                                            f"({type(exc).__name__}: {exc}); the previous report is unchanged")
         return result
+
+    def _record(self, result: dict, params: dict) -> dict | None:
+        """This run's summary, the report's location and ``ara_labels``, attached to the run in ARA (what later
+        reports read for their trends). A run ARA cannot record keeps its report: a warning says why."""
+        client, why = hist.ara_client()
+        try:
+            if client is None:
+                raise hist.HistoryError(why)
+            return hist.record_run(client, play_id(self._task.get_play()), Path(result["summary_path"]),
+                                   Path(result["path"]), params["ara_labels"])
+        except hist.HistoryError as exc:
+            result.setdefault("warnings", []).append(f"johann.monitor.report: the run was not recorded in ARA: {exc}; "
+                                                     f"the report is written, later trends will miss this run")
+            return None
 
     @staticmethod
     def _from_ara(params: dict) -> ara_source.Source:

@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Thresholds: which readings of a device record call for attention.
 
-Pure functions over a device record. ``device_info`` attaches the alerts to
-the record it returns; the report evaluates the same function again with its
-own thresholds, so both agree when they are given the same ones.
+Pure functions over a device record. ``device_info`` evaluates them when it reads a
+device, with that host's thresholds, and attaches the alerts to the record it returns;
+the report, the run's summary in ARA and the exports show those (one evaluation).
 """
 from __future__ import annotations
 

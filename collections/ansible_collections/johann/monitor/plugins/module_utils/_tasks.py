@@ -79,6 +79,8 @@ def report_spec() -> dict[str, Any]:
         "source": {"type": "str", "choices": ["results", "ara"], "default": "results"},
         "ara_run": {"type": "str"},
         "ara_within": {"type": "int", "default": 3600},
+        "ara_record": {"type": "bool", "default": True},
+        "ara_labels": {"type": "list", "elements": "str", "default": []},
     }
 
 

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import ThresholdError, merge_thresholds
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import merge
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.ara_source import Source
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import (
+    IN_USE,
     project_root,
     report_dir,
     template_dirs,
 )
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import load_fleet_json, render_report
+
+IGNORED_THRESHOLDS = ("johann.monitor.report: the thresholds option is ignored: device_info evaluates the thresholds "
+                      "of each host when it reads it (its thresholds option, or the host's johann_thresholds) and the "
+                      "report shows those alerts; set them there")
 
 
 class ReportJob:
@@ -33,7 +38,8 @@ class ReportJob:
 
     def __init__(self, params: dict, task_vars: dict, template: Callable[[Any], Any], title_given: bool) -> None:
         self.params, self.task_vars, self.template, self.title_given = params, task_vars, template, title_given
-        self.project = project_root(Path(task_vars.get("playbook_dir") or ".").resolve())
+        self.project = project_root(Path(task_vars.get("playbook_dir") or ".").resolve(),
+                                    task_vars.get("ansible_config_file", IN_USE))
 
     def var(self, name: str) -> Any:
         value = self.task_vars.get(name)
@@ -58,18 +64,17 @@ class ReportJob:
         stored: dict = {}
         if self.params.get("fleet_json"):
             stored = load_fleet_json(Path(self.params["fleet_json"]))
-            records = {host: None if rec is None else recs.complete(rec, host) for host, rec in stored["devices"].items()}
+            devices = stored["devices"]
+            records = {host: recs.Lazy.packed(host, text) for host, text in devices.raw_items()} \
+                if isinstance(devices, recs.StoredDevices) else \
+                {host: None if rec is None else recs.complete(rec, host) for host, rec in devices.items()}
             timed_out = []
         else:
             results = source.results if source is not None else self.results()
-            records = {host: recs.from_result(host, result) for host, result in results.items()}
+            records = {host: recs.Lazy(partial(recs.from_result, host, result)) for host, result in results.items()}
             records.update({host: recs.blank(host, *why) for host, why in (absent or {}).items()})
             timed_out = sorted(host for host, result in results.items() if recs.timed_out(result))
-        overrides = self.params.get("thresholds") or self.var("johann_thresholds") or {}
-        try:
-            thresholds = merge_thresholds(overrides or stored.get("thresholds"))
-        except ThresholdError as exc:
-            raise ValueError(str(exc)) from None
+        ignored = [IGNORED_THRESHOLDS] if self.params.get("thresholds") else []
         title = self.params["title"] if self.title_given else stored.get("title", self.params["title"])
         now = dt.datetime.now(dt.UTC)
         generated = merge.iso(now)
@@ -79,9 +84,9 @@ class ReportJob:
             self.from_ara(merged, source, generated)
         summary = render_report(merged.records, self.output_dir(), template_dirs(self.params.get("templates_dir"),
                                                                                  self.project),
-                                thresholds, title, generated, history=history, completed=True,
+                                title, generated, history=history, completed=True,
                                 carried=merged.carried, seen=merged.seen)
-        warnings = [*warnings, *summary.pop("warnings", [])]
+        warnings = [*ignored, *warnings, *summary.pop("warnings", [])]
         extra = {"from_ara": {"run": self.params.get("ara_run"), "hosts": len(source.results),
                               "playbooks": source.playbooks, "runs": source.runs}} if source is not None else {}
         return dict(summary, timed_out=timed_out, changed=True, forgotten=merged.forgotten, renamed=merged.renamed,
@@ -105,5 +110,5 @@ class ReportJob:
         limits = merge.Limits(self.params["stale_after"], self.params["forget_after"])
         if not self.params["carry_over"]:
             return merge.Merged(records, seen={}), []
-        previous, warning = merge.read_previous(self.output_dir() / "fleet.json")
+        previous, warning = merge.read_previous(self.output_dir())
         return merge.merge(previous, records, now, limits), [f"johann.monitor.report: {warning}"] if warning else []

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,7 @@ def iso(when: dt.datetime) -> str:
 
 def check_previous(data: Any) -> tuple[dict | None, str | None]:
     """A previous fleet.json's content, checked: (fleet, None), or (None, why it cannot be carried over)."""
-    if not isinstance(data, dict) or not isinstance(data.get("devices"), dict) or "schema" not in data:
+    if not isinstance(data, dict) or not isinstance(data.get("devices"), Mapping) or "schema" not in data:
         return None, "it is not a johann.monitor fleet.json (no 'schema' and 'devices')"
     if data["schema"] != FLEET_SCHEMA:
         return None, f"its schema is {data['schema']!r}, this collection reads schema {FLEET_SCHEMA}"
@@ -96,43 +97,52 @@ def read_previous(path: Path) -> tuple[dict | None, str | None]:
     """The previous report's stored records: (fleet, None); (None, None) when there are none; (None, warning).
 
     ``path``: the report directory or its fleet.json.gz; a fleet.json of an earlier version is read too
-    (records.stored_fleet: the newer of the two when both are there)."""
+    (records.stored_fleet: the newer of the two when both are there). The devices of a fleet.json.gz are
+    read from the file when merged (records.read_fleet), a device at a time."""
     path = recs.stored_fleet(path)
     try:
-        text = recs.read_stored(path)
+        data = recs.read_fleet(path)
     except FileNotFoundError:
         return None, None
+    except json.JSONDecodeError as exc:
+        return None, f"the previous report's {path} is not valid JSON ({exc}); devices not in this run are left out"
     except (OSError, ValueError) as exc:
         return None, f"the previous report's {path} cannot be read ({exc}); devices not in this run are left out"
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        return None, f"the previous report's {path} is not valid JSON ({exc}); devices not in this run are left out"
     fleet, why = check_previous(data)
     if fleet is None:
         return None, f"the previous report's {path} cannot be carried over: {why}; devices not in this run are left out"
     return fleet, None
 
 
-def _identity(record: Any) -> tuple | None:
-    """What makes two records the same device: serial, address and port, all known."""
-    if not isinstance(record, dict):
-        return None
-    serial = (record.get("identity") or {}).get("serial") if isinstance(record.get("identity"), dict) else None
-    address, port = record.get("address"), record.get("port")
-    if not (isinstance(serial, str) and serial.strip() and isinstance(address, str) and address):
-        return None
-    return serial.strip(), address, str(port)
-
-
-def _unique_identities(records: dict) -> dict[tuple, str]:
+def _unique_identities(identities: Iterable[tuple[str, tuple | None]]) -> dict[tuple, str]:
     """Identity -> host, for the identities only one host has (shared serials and addresses prove nothing)."""
     found: dict[tuple, list[str]] = {}
-    for host, rec in records.items():
-        key = _identity(rec)
+    for host, key in identities:
         if key is not None:
             found.setdefault(key, []).append(host)
     return {key: hosts[0] for key, hosts in found.items() if len(hosts) == 1}
+
+
+def _previous_records(devices: Mapping, current: Mapping) -> tuple[dict[str, Any], dict[tuple, str]]:
+    """The previous report's records of the hosts not in this run (the candidates to carry over), and the
+    identities only one of its hosts has. A stored report (records.StoredDevices) is read a device at a time:
+    its candidates are kept compressed (records.Lazy.packed); nothing is parsed when there are none."""
+    if not isinstance(devices, recs.StoredDevices):
+        return ({h: r for h, r in devices.items() if h not in current},
+                _unique_identities((h, recs.identity(r)) for h, r in devices.items()))
+    if all(host in current for host in devices):
+        return {}, {}
+    candidates: dict[str, Any] = {}
+    identities = []
+    for host, text in devices.raw_items():
+        try:
+            record = json.loads(text)
+        except ValueError:
+            record = text   # not JSON: left out, as any record that is not a mapping
+        identities.append((host, recs.identity(record)))
+        if host not in current:
+            candidates[host] = recs.Lazy.packed(host, text, record) if isinstance(record, dict) else record
+    return candidates, _unique_identities(identities)
 
 
 def merge(previous: dict | None, current: dict[str, dict | None], now: dt.datetime,
@@ -152,27 +162,35 @@ def merge(previous: dict | None, current: dict[str, dict | None], now: dt.dateti
         return merged
     held_at = parse_time(previous.get("generated_at")) or now
     seen = previous.get("seen") if isinstance(previous.get("seen"), dict) else {}
-    identities = _unique_identities(current)
-    before = _unique_identities(previous["devices"])
-    for host, record in sorted(previous["devices"].items()):
-        if host in current or not isinstance(host, str) or not host or not (record is None or isinstance(record, dict)):
+    candidates, before = _previous_records(previous["devices"], current)
+    identities = _unique_identities((h, recs.identity(r)) for h, r in current.items()) if candidates else {}
+    for host, record in sorted(candidates.items(), key=lambda item: str(item[0])):
+        if not isinstance(host, str) or not host or not (record is None or isinstance(record, (dict, recs.Lazy))):
             continue
-        key = _identity(record)
+        key = recs.identity(record)
         new_name = identities.get(key) if key is not None and before.get(key) == host else None
         if new_name is not None:
             merged.renamed[host] = new_name
             continue
         last_in_run = min(parse_time(seen.get(host)) or held_at, held_at)
-        polled = parse_time(record.get("polled_at")) if record else None
+        polled = parse_time(_polled_at(record))
         last_read = min(polled, last_in_run) if polled else last_in_run
         age = (now - last_read).total_seconds()
         if age > limits.forget_after:
             merged.forgotten[host] = int(age)
             continue
-        merged.records[host] = None if record is None else recs.complete(record, host)
+        merged.records[host] = record if record is None or isinstance(record, recs.Lazy) else recs.complete(record, host)
         merged.seen[host] = iso(last_in_run)
         merged.carried[host] = {"last_read": iso(last_read), "age": max(0, int(age)),
                                 "stale": age > limits.stale_after,
                                 "clock_skew": age < 0 or bool(polled and polled > last_in_run),
                                 "stale_after": limits.stale_after}
     return merged
+
+
+def _polled_at(record: Any) -> Any:
+    """When a carried record was read (its polled_at), without keeping it: a Lazy is read and let go."""
+    if isinstance(record, recs.Lazy) and record.polled_at is not recs.MISSING:
+        return record.polled_at
+    record = recs.load(record)
+    return record.get("polled_at") if isinstance(record, dict) else None

@@ -37,6 +37,7 @@ STR, NUM, BOOL, ANY = "a string", "a number", "a boolean", "a scalar"
 
 _TYPES = {STR: (str,), NUM: (int, float), BOOL: (bool,), ANY: (str, int, float, bool)}
 _MISSING = object()
+MISSING = _MISSING   # a Lazy's polled_at when it was not given
 
 
 class Fields:
@@ -409,3 +410,170 @@ def read_stored(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"it is not UTF-8 text ({exc})") from None
+
+
+# ---------------------------------------------------------------- records read when they are rendered
+
+class Lazy:
+    """A host's record, read when it is rendered (in the page writer that renders it), never all at once.
+
+    ``load`` gives the completed record (or None: no result). ``identity()`` is what merge.py compares to find
+    a renamed host, computed once (it reads the record, then lets it go). Packed records kept for a later read
+    (carried devices, a stored report rendered again) are zlib-compressed JSON: ``packed``."""
+
+    __slots__ = ("_load", "_identity", "polled_at")
+
+    def __init__(self, load: Callable[[], dict | None]) -> None:
+        self._load, self._identity, self.polled_at = load, _MISSING, _MISSING
+
+    @classmethod
+    def packed(cls, host: str, text: str, record: dict | None = None) -> Lazy:
+        """The record whose JSON is ``text`` (a stored report's), kept compressed until it is read;
+        ``record``: the same, parsed by the caller (its identity and polled_at are kept, not the record)."""
+        blob = zlib.compress(text.encode("utf-8"), 1)
+        lazy = cls(lambda: _stored_record(host, zlib.decompress(blob).decode("utf-8")))
+        if isinstance(record, dict):
+            lazy._identity, lazy.polled_at = identity(record), record.get("polled_at")
+        return lazy
+
+    def load(self) -> dict | None:
+        return self._load()
+
+    def identity(self) -> tuple | None:
+        if self._identity is _MISSING:
+            self._identity = identity(self._load())
+        return self._identity
+
+
+def _stored_record(host: str, text: str) -> dict | None:
+    """A record of a stored report (fleet.json.gz), completed; one that is not JSON is an error that says so."""
+    try:
+        record = json.loads(text)
+    except ValueError as exc:
+        return blank(host, "error", f"the stored record of this device is not valid JSON ({exc})")
+    return None if record is None else complete(record, host)
+
+
+def load(value: Any) -> Any:
+    """A record as ``records`` hold it for rendering: a Lazy is read now, anything else is the record."""
+    return value.load() if isinstance(value, Lazy) else value
+
+
+def identity(record: Any) -> tuple | None:
+    """What makes two records the same device: serial, address and port, all known (merge.py)."""
+    if isinstance(record, Lazy):
+        return record.identity()
+    if not isinstance(record, dict):
+        return None
+    serial = (record.get("identity") or {}).get("serial") if isinstance(record.get("identity"), dict) else None
+    address, port = record.get("address"), record.get("port")
+    if not (isinstance(serial, str) and serial.strip() and isinstance(address, str) and address):
+        return None
+    return serial.strip(), address, str(port)
+
+
+# ---------------------------------------------------------------- stored reports read a device at a time
+
+DEVICES_OPEN = b'"devices":{'   # render.py writes fleet.json.gz as: the head, this, then a device per line
+
+
+class StoredDevices(Mapping):
+    """The ``devices`` of a stored report (fleet.json.gz), read from the file a device at a time.
+
+    render.py writes the head of the report on the first line (ending with ``"devices":{``), then one
+    ``"host":record`` per line: ``raw_items`` gives each host with its record's JSON text without parsing
+    it, so a 10,000-device report (~380 MB of JSON) is never in memory at once. ``hosts``: the hosts in the
+    file's order (read when the file was checked)."""
+
+    def __init__(self, path: Path, hosts: list[str]) -> None:
+        self.path, self.hosts = path, hosts
+
+    def __iter__(self):
+        return iter(self.hosts)
+
+    def __len__(self) -> int:
+        return len(self.hosts)
+
+    def __getitem__(self, host: str) -> Any:
+        for name, text in self.raw_items():
+            if name == host:
+                return json.loads(text)
+        raise KeyError(host)
+
+    def items(self):
+        return ((host, json.loads(text)) for host, text in self.raw_items())
+
+    def raw_items(self):
+        with _open_stored(self.path) as lines:
+            next(lines, None)   # the head
+            for line in lines:
+                entry = _entry(line)
+                if entry is None:
+                    return
+                yield entry
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _entry(line: bytes) -> tuple[str, str] | None:
+    """``"host":record`` (a line of a stored report) as (host, the record's JSON text); None at the end."""
+    text = line.decode("utf-8").rstrip("\n")
+    if text.startswith("}"):
+        return None
+    host, end = _DECODER.raw_decode(text)
+    if not isinstance(host, str) or text[end:end + 1] != ":":
+        raise ValueError(f"a device line does not start with a host name and ':' ({text[:80]!r})")
+    return host, text[end + 1:].rstrip(",")
+
+
+class _open_stored:   # noqa: N801 - a context manager used like open()
+    """The lines of a stored report file, gzip or plain, as bytes; errors as OSError or ValueError."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self):
+        self.handle = self.path.open("rb")
+        if self.handle.read(2) == b"\x1f\x8b":
+            self.handle.seek(0)
+            self.handle = gzip.GzipFile(fileobj=self.handle, mode="rb")
+        else:
+            self.handle.seek(0)
+        return self._lines()
+
+    def _lines(self):
+        try:
+            yield from self.handle
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise ValueError(f"it is not whole gzip data ({exc})") from None
+
+    def __exit__(self, *_exc) -> None:
+        self.handle.close()
+
+
+def read_fleet(path: Path) -> dict[str, Any]:
+    """A stored report (fleet.json.gz, or an earlier version's fleet.json): its head and its ``devices``.
+
+    A file render.py wrote a device per line is checked whole (every line a host and its record: a truncated
+    or damaged file is refused here, not half way through a render) and its devices are a StoredDevices, read
+    again when used; any other JSON file is parsed whole. Raises OSError (cannot read) or ValueError (not gzip
+    data after all, truncated, not UTF-8, not JSON)."""
+    try:
+        with _open_stored(path) as lines:
+            first = next(lines, b"")
+            if not first.rstrip(b"\n").endswith(DEVICES_OPEN):
+                return json.loads((first + b"".join(lines)).decode("utf-8"))
+            head = json.loads(first.rstrip(b"\n")[:-len(DEVICES_OPEN)].rstrip(b",").decode("utf-8") + "}")
+            hosts, tail = [], None
+            for line in lines:
+                entry = _entry(line)
+                if entry is None:
+                    tail = line
+                    break
+                hosts.append(entry[0])
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"it is not UTF-8 text ({exc})") from None
+    if tail is None or tail.strip() != b"}}":
+        raise ValueError("it ends before its last device (truncated)")
+    return dict(head, devices=StoredDevices(path, hosts))

@@ -7,21 +7,31 @@ pages read (records.complete), a device page that fails to render is replaced by
 page naming the problem, and a device whose data breaks a fleet page (index, statistics,
 licensing) is shown there as an error row. The report is staged and put in place at once
 (staging.py): a run stopped half way leaves the previous report whole.
+
+Memory is a constant plus the index, whatever the fleet's size: the page writers (forked, a
+contiguous share of the hosts each) read each host's record where they render it (records.Lazy),
+write its page, its part of fleet.json.gz, summary.json and the exports' rows to files of their
+own, and keep only its index row (the view, with the record's long lists as their length). The
+parent renders the fleet pages from the index rows, then puts the writers' files together in host
+order (``exports``).
 """
 from __future__ import annotations
 
 import gzip
 import json
 import os
+import pickle
 import select
+import shutil
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
+from ansible_collections.johann.monitor.plugins.module_utils._history import SUMMARY_SCHEMA
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import view, writer, xlsx
@@ -41,20 +51,119 @@ def _problem(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def _write_pages(devices: list[dict], stage: Staging, template, common: dict) -> dict[str, str]:
-    """Each device's page; one that fails to render gets a plain page naming the problem instead."""
-    failed = {}
-    for d in devices:
+class Writer(NamedTuple):
+    """What every page writer needs, the same for all (forked writers inherit it)."""
+    records: Mapping[str, Any]   # host -> record, None, or records.Lazy (read where it is rendered)
+    completed: bool   # the records are complete (records.complete) already
+    carried: dict[str, dict]
+    history: dict   # render_report's ``history``
+    generated_at: str
+    template: Any   # device.html
+    common: dict   # the device pages' context
+    configs: dict[str, float]   # config/ of the report directory: file name -> modification time
+
+    def record(self, host: str) -> dict | None:
         try:
-            html = template.render(d=d, root="../", **common)
-        except Exception as exc:   # noqa: BLE001 - any template or record problem: this page only
-            failed[d["host"]] = _problem(exc)
-            html = writer.error_page(d, failed[d["host"]], common["title"])
-        stage.write(f"devices/{d['page']}", html)
+            record = recs.load(self.records[host])
+            return record if self.completed or record is None else recs.complete(record, host)
+        except Exception as exc:   # noqa: BLE001 - one record never costs the others their report
+            return recs.blank(host, "error", f"the report could not read this device's record ({_problem(exc)})")
+
+    def view(self, host: str) -> tuple[dict, dict | None]:
+        """The device's view (its page's ``d``) and its entry in this run's summary (None: not in it)."""
+        record = self.record(host)
+        d = view.safe_device_view(host, record)
+        summary = None
+        if host in self.carried:
+            view.mark_carried(d, self.carried[host])
+        else:
+            summary = hist.device_summary(record)
+        d["config_copy"] = view.config_copy(host, self.configs)
+        d["trend"] = hist.host_trend(host, self.history.get("past") or [], self.generated_at, summary) \
+            if self.history["enabled"] else None
+        return d, summary
+
+
+SEP = b",\n"   # between two devices of fleet.json.gz and summary.json: a device per line
+
+
+def _write_hosts(hosts: list[str], work: Writer, stage: Staging, folder: Path) -> dict[str, str]:
+    """Each host's page, and its parts of the fleet files in ``folder`` (``_Parts``); returns the pages
+    that failed to render (host -> problem): each got a plain page naming the problem instead."""
+    failed = {}
+    folder.mkdir(parents=True)
+    with _Parts(folder, "wb") as parts:
+        for host in hosts:
+            d, summary = work.view(host)
+            try:
+                html = work.template.render(d=d, root="../", **work.common)
+            except Exception as exc:   # noqa: BLE001 - any template or record problem: this page only
+                failed[host] = _problem(exc)
+                html = writer.error_page(d, failed[host], work.common["title"])
+                _failed_page(d, failed[host])
+            stage.write(f"devices/{d['page']}", html)
+            parts.add(d, summary)
     return failed
 
 
-def _child(devices: list[dict], stage: Staging, template, common: dict, report_fd: int) -> None:
+class _Parts:
+    """A page writer's share of the fleet files, in host order: the index rows (views), the export rows,
+    fleet.json.gz's devices (a gzip member: members put one after the other are one gzip file) and
+    summary.json's devices. Written by a writer ("wb"), read back by the parent ("rb")."""
+
+    def __init__(self, folder: Path, mode: str) -> None:
+        self.folder, self.mode, self.first = folder, mode, True
+
+    def __enter__(self) -> _Parts:
+        self.views = (self.folder / "views").open(self.mode)
+        self.rows = (self.folder / "rows").open(self.mode)
+        if self.mode == "wb":
+            self.fleet = gzip.GzipFile(self.folder / "fleet.gz", "wb", compresslevel=writer.GZIP_LEVEL, mtime=0)
+            self.summary = (self.folder / "summary").open("wb")
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for handle in (self.views, self.rows, getattr(self, "fleet", None), getattr(self, "summary", None)):
+            if handle is not None:
+                handle.close()
+        if self.mode == "wb":   # a piece with no device is no piece (_joined puts the others together)
+            if self.first:
+                (self.folder / "fleet.gz").unlink()
+            if not (self.folder / "summary").stat().st_size:
+                (self.folder / "summary").unlink()
+
+    def add(self, d: dict, summary: dict | None) -> None:
+        host = json.dumps(d["host"], ensure_ascii=False)
+        self.fleet.write((b"" if self.first else SEP) + f"{host}:{writer.record_json(d['record'])}".encode())
+        if summary is not None:
+            self.summary.write((b"" if self.summary.tell() == 0 else SEP)
+                               + f"{host}:{json.dumps(summary, separators=(',', ':'), ensure_ascii=False)}".encode())
+        self.first = False
+        try:
+            values = xlsx.device_values(d)
+        except Exception:   # noqa: BLE001 - built again (an error row) by xlsx.Book.device
+            values = None
+        index = dict(d, record=view.index_record(d["record"]), xlsx=values,
+                     summary_status=summary.get("status") if summary else None)
+        pickle.dump(index, self.views, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(xlsx.interface_rows(d), self.rows, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def items(self, handle) -> Iterator[Any]:
+        while True:
+            try:
+                yield pickle.load(handle)   # noqa: S301 - written by this report's own writers, in its 0700 staging
+            except EOFError:
+                return
+
+
+def _failed_page(d: dict, problem: str) -> None:
+    """The index and the summary show a device whose page could not be rendered as an error, and why."""
+    said = f"; device_info's status: {d['status']}" + (f" ({d['message']})" if d["message"] else "")
+    d.update(status="error", status_label=view.STATUS_LABELS["error"],
+             message=f"the report could not render this device's page ({problem}){said}")
+
+
+def _child(run: Callable[[], dict[str, str]], report_fd: int) -> None:
     """A forked page writer: write its share, send what failed on the pipe, and leave with os._exit.
 
     os._exit skips the atexit handlers and finalizers the child inherited from Ansible's worker
@@ -65,7 +174,7 @@ def _child(devices: list[dict], stage: Staging, template, common: dict, report_f
     try:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_DFL)
-        report = {"failed": _write_pages(devices, stage, template, common)}
+        report = {"failed": run()}
     except BaseException as exc:   # noqa: BLE001 - anything, reported to the parent
         report = {"error": str(exc) if isinstance(exc, ReportWriteError) else _problem(exc),
                   "unwritable": isinstance(exc, ReportWriteError)}
@@ -117,33 +226,28 @@ def _outcome(status: int, data: bytes) -> dict[str, Any]:
     return report
 
 
-def write_device_pages(devices: list[dict], stage: Staging, template, common: dict,
-                       meanwhile: Callable[[], Any] | None = None) -> dict[str, str]:
-    """One page per device, on up to 4 cores for a large fleet (forked writers share the parsed templates).
+def write_pages(hosts: list[str], work: Writer, stage: Staging, parts: Path) -> tuple[dict[str, str], list[Path]]:
+    """Every host's page and its parts of the fleet files, on up to 4 cores for a large fleet: forked
+    writers, each a contiguous share of ``hosts`` (sorted), its parts in a folder of ``parts``.
 
-    ``meanwhile``: the parent's own work while its writers write (render_report: the fleet pages and the
-    exports, a third of a large report's CPU). Returns the pages that could not be rendered, by host, with
-    the problem."""
+    Returns the pages that could not be rendered (host -> problem) and the writers' folders in host order."""
     workers = min(4, os.cpu_count() or 1)
-    if len(devices) < PARALLEL_FROM or workers < 2 or not hasattr(os, "fork"):
-        failed = _write_pages(devices, stage, template, common)
-        if meanwhile is not None:
-            meanwhile()
-        return failed
+    if len(hosts) < PARALLEL_FROM or workers < 2 or not hasattr(os, "fork"):
+        return _write_hosts(hosts, work, stage, parts / "0"), [parts / "0"]
+    size = -(-len(hosts) // workers)
+    shares = [hosts[start:start + size] for start in range(0, len(hosts), size)]
+    folders = [parts / str(number) for number in range(len(shares))]
     children: dict[int, int] = {}   # pid -> read end of its report pipe
     try:
-        for share in range(workers):
+        for share, folder in zip(shares, folders, strict=True):
             read_fd, write_fd = os.pipe()
             pid = os.fork()
             if pid == 0:
                 os.close(read_fd)
-                _child(devices[share::workers], stage, template, common, write_fd)
+                _child(lambda share=share, folder=folder: _write_hosts(share, work, stage, folder), write_fd)
             os.close(write_fd)
             children[pid] = read_fd
-        deadline = time.monotonic() + PAGES_DEADLINE
-        if meanwhile is not None:
-            meanwhile()
-        data, running = _read_reports(children, deadline)
+        data, running = _read_reports(children, time.monotonic() + PAGES_DEADLINE)
         reports = [{"error": f"a page writer was still running after {PAGES_DEADLINE:g} s and was stopped"}
                    for fd in running]
         for pid, fd in list(children.items()):
@@ -152,7 +256,7 @@ def write_device_pages(devices: list[dict], stage: Staging, template, common: di
                 os.close(children.pop(pid))
     finally:
         _stop(children)
-    return _merge(reports)
+    return _merge(reports), folders
 
 
 def _merge(reports: list[dict[str, Any]]) -> dict[str, str]:
@@ -168,29 +272,41 @@ def _merge(reports: list[dict[str, Any]]) -> dict[str, str]:
 def load_fleet_json(path: Path) -> dict[str, Any]:
     """Records and settings of an earlier report, to render it again without polling.
 
-    ``path``: its fleet.json.gz, its directory, or the fleet.json an earlier version wrote (records.stored_fleet)."""
+    ``path``: its fleet.json.gz, its directory, or the fleet.json an earlier version wrote (records.stored_fleet).
+    The devices of a fleet.json.gz are read from the file a device at a time when used (records.read_fleet)."""
     path = recs.stored_fleet(path)
     try:
-        data = json.loads(recs.read_stored(path))
+        data = recs.read_fleet(path)
     except (OSError, ValueError) as exc:
         raise ValueError(f"cannot read stored records from {path}: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("devices"), dict):
+    if not isinstance(data, dict) or not isinstance(data.get("devices"), Mapping):
         raise ValueError(f"{path} is not a johann.monitor fleet.json (no 'devices' mapping)")
     return data
 
 
-def write_fleet_gz(out: IO[bytes], devices: list[dict], head: dict[str, Any], seen: dict[str, str]) -> None:
-    """fleet.json.gz: ``head`` (schema, title, time, thresholds), every record, when each host was last in a run.
+def _head(values: dict[str, Any], key: str) -> bytes:
+    """The first line of a file written a device per line: ``values`` then ``"key":{`` (and a newline)."""
+    text = json.dumps(values, separators=(",", ":"), ensure_ascii=False, default=writer.jsonable)
+    return (text[:-1] + ("," if values else "") + json.dumps(key) + ":{\n").encode()
 
-    Compressed and written a record at a time: the JSON of the whole fleet (~380 MB at 10,000 devices) is
-    never one string."""
-    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=writer.GZIP_LEVEL, mtime=0) as packed:
-        packed.write(json.dumps(head, separators=(",", ":"), ensure_ascii=False, default=writer.jsonable)[:-1].encode())
-        packed.write(b',"devices":{')
-        for number, d in enumerate(devices):
-            packed.write(f'{"," if number else ""}{json.dumps(d["host"], ensure_ascii=False)}:'
-                         f'{writer.record_json(d["record"])}'.encode())
-        packed.write(b'},"seen":' + json.dumps(seen, separators=(",", ":"), ensure_ascii=False).encode() + b"}")
+
+def _joined(out: IO[bytes], head: bytes, pieces: list[Path], compressed: bool) -> None:
+    """``head``, the writers' pieces (a device per line) joined by SEP, and the end: a file read a device at a
+    time (records.read_fleet). Compressed: the pieces are gzip members, and so are the head and the joins."""
+    def put(data: bytes) -> None:
+        out.write(gzip.compress(data, writer.GZIP_LEVEL, mtime=0) if compressed else data)
+
+    put(head)
+    wrote = False
+    for piece in pieces:
+        if not piece.exists():
+            continue
+        if wrote:
+            put(SEP)
+        with piece.open("rb") as data:
+            shutil.copyfileobj(data, out, 1 << 20)
+        wrote = True
+    put(b"\n}}\n" if wrote else b"}}\n")
 
 
 def _breakers(render: Callable[[list[dict]], str], devices: list[dict], failing: bool = False) -> dict[int, str]:
@@ -211,8 +327,8 @@ def _breakers(render: Callable[[list[dict]], str], devices: list[dict], failing:
     return _breakers(render, devices[:middle]) | _breakers(render, devices[middle:])
 
 
-def fleet_page(template, devices: list[dict], context: Callable[[list[dict]], dict], page: str,
-               thresholds: dict) -> tuple[str, dict[str, str]]:
+def fleet_page(template, devices: list[dict], context: Callable[[list[dict]], dict],
+               page: str) -> tuple[str, dict[str, str]]:
     """A page over the whole fleet; a device whose data break it is shown as an error row instead.
 
     A page that fails without any device, or with every one of two or more, is a template
@@ -235,22 +351,31 @@ def fleet_page(template, devices: list[dict], context: Callable[[list[dict]], di
     for number, d in enumerate(devices):
         if id(d) in broken:
             failed[d["host"]] = f"the report could not show this device on {page} ({broken[id(d)]})"
-            devices[number] = dict(view.error_view(d["host"], failed[d["host"]], thresholds), carried=d.get("carried"))
+            devices[number] = dict(view.error_view(d["host"], failed[d["host"]]), carried=d.get("carried"))
     return render(devices), failed
 
 
-def _failed_pages(devices: list[dict], failed: dict[str, str]) -> None:
-    """The index and the summary show the device whose page could not be rendered as an error, and why."""
-    for d in devices:
-        if d["host"] in failed:
-            said = f"; device_info's status: {d['status']}" + (f" ({d['message']})" if d["message"] else "")
-            d.update(status="error", status_label=view.STATUS_LABELS["error"],
-                     message=f"the report could not render this device's page ({failed[d['host']]}){said}")
+def _fleet_file(stage: Staging, template, devices: list[dict], context: Callable[[list[dict]], dict],
+                page: str) -> dict[str, str]:
+    """A fleet page written as Jinja renders it (the stats page of 10,000 devices is millions of pieces: never
+    all held at once); when it fails, ``fleet_page`` finds the devices that break it. Returns those."""
+    try:
+        with stage.open(page) as out:
+            for piece in template.generate(devices=devices, root="", **context(devices)):
+                out.write(piece)
+        return {}
+    except ReportWriteError:
+        raise
+    except Exception:   # noqa: BLE001, S110 - written again below, without the devices whose data break it
+        pass
+    html, broken = fleet_page(template, devices, context, page)
+    stage.write(page, html)
+    return broken
 
 
-def _config_copies(devices: list[dict], output_dir: Path) -> None:
-    """Each device's ``config_copy``: the JSON of its running configuration that playbooks/show_run.yml
-    wrote into the report directory (config/, never pruned by the report), or None."""
+def _config_copies(output_dir: Path) -> dict[str, float]:
+    """The JSON copies of running configurations playbooks/show_run.yml wrote into the report directory
+    (config/, never pruned by the report): file name -> modification time (view.config_copy reads it)."""
     written: dict[str, float] = {}
     try:
         with os.scandir(output_dir / view.CONFIG_DIR) as entries:
@@ -259,18 +384,18 @@ def _config_copies(devices: list[dict], output_dir: Path) -> None:
                     written[entry.name] = entry.stat().st_mtime
     except OSError:   # no config/ (show_run.yml never ran) or not readable: no links
         pass
-    for d in devices:
-        d["config_copy"] = view.config_copy(d["host"], written)
+    return written
 
 
-def render_report(records: dict[str, dict | None], output_dir: Path, template_dirs: list[Path],
-                  thresholds: dict, title: str, generated_at: str,
+def render_report(records: Mapping[str, Any], output_dir: Path, template_dirs: list[Path],
+                  title: str, generated_at: str,
                   history: dict[str, Any] | None = None, completed: bool = False,
                   carried: dict[str, dict] | None = None, seen: dict[str, str] | None = None) -> dict[str, Any]:
     """Write index, device pages, statistics, licensing and exports; return counts and paths.
 
     ``records``: host -> device record (any shape: completed here, unless ``completed`` says the
-    caller did it with records.complete or records.from_result) or None (no result).
+    caller did it with records.complete or records.from_result), None (no result), or a records.Lazy
+    that gives it (read by the page writer that renders the host, never all at once).
     ``history``: ``{"enabled": bool, "reason": str | None, "source": str | None,
     "past": [run summaries, oldest first]}``; off when None.
     ``carried``: the hosts of ``records`` not read in this run (merge.merge's ``carried``): shown with
@@ -280,27 +405,16 @@ def render_report(records: dict[str, dict | None], output_dir: Path, template_di
     """
     started = time.monotonic()
     history = history or {"enabled": False, "reason": "history was not asked for", "source": None, "past": []}
-    carried = carried or {}
-    if not completed:
-        records = {host: None if rec is None else recs.complete(rec, host) for host, rec in records.items()}
-    devices = sorted((view.safe_device_view(host, rec, thresholds) for host, rec in records.items()),
-                     key=lambda d: d["host"])
-    for d in devices:
-        if d["host"] in carried:
-            view.mark_carried(d, carried[d["host"]])
-    _config_copies(devices, output_dir)
-    current = hist.run_summary({h: r for h, r in records.items() if h not in carried}, generated_at)
-    seen = {host: (seen or {}).get(host) or generated_at for host in records}
+    hosts = sorted(records)
+    seen = {host: (seen or {}).get(host) or generated_at for host in hosts}
     shown = {"enabled": bool(history["enabled"]), "reason": history.get("reason"), "source": history.get("source"),
              "past_runs": len(history.get("past") or []), "runs": []}
-    if history["enabled"]:
-        shown["runs"] = hist.attach(devices, history.get("past") or [], current)
-    else:
-        for d in devices:
-            d["trend"] = None
     env = writer.environment(template_dirs)
     script, script_hash = writer.script_and_hash(env)   # for own templates that still inline the script
     base = {"title": title, "generated_at": generated_at, "script": script, "script_hash": script_hash}
+    work = Writer(records, completed, carried or {}, history, generated_at, env.get_template("device.html"),
+                  dict(base, fleet={"total": len(hosts), "history": shown}),   # a device page's fleet: no index
+                  _config_copies(output_dir))
 
     def context(subset: list[dict]) -> dict:
         return dict(base, fleet=dict(view.fleet_view(subset), history=shown))
@@ -308,57 +422,86 @@ def render_report(records: dict[str, dict | None], output_dir: Path, template_di
     with interruptible(), Staging(output_dir) as stage:
         for name, text in writer.assets(env).items():
             stage.write(name, text)
-        written: dict[str, Any] = {}
-
-        def fleet_files() -> None:   # while the page writers work
-            written["broken"] = {}
-            for name in FLEET_PAGES:
-                html, broken = fleet_page(env.get_template(name), devices, context, name, thresholds)
-                written["broken"].update(broken)
-                stage.write(name, html)
-            written["exports"] = exports(stage, devices, title, generated_at, thresholds, current, seen)
-
-        failed = write_device_pages(devices, stage, env.get_template("device.html"), context(devices), fleet_files)
-        if failed:   # those devices are errors in the fleet pages and the exports: written again
-            _failed_pages(devices, failed)
-            fleet_files()
-        failed.update(written["broken"])
-        parts, export_errors = written["exports"]
+        failed, folders = write_pages(hosts, work, stage, stage.dir / PARTS)
+        devices = [d for folder in folders for d in _read_views(folder)]   # the index: a row per device
+        statuses = {d["host"]: d["summary_status"] for d in devices if d["summary_status"] is not None}
+        if history["enabled"]:
+            shown["runs"] = hist.current_history(history.get("past") or [], generated_at, statuses)
+        for name in FLEET_PAGES:
+            failed.update(_fleet_file(stage, env.get_template(name), devices, context, name))
+        head = {"schema": FLEET_SCHEMA, "title": title, "generated_at": generated_at, "seen": seen}
+        export_errors = exports(stage, devices, folders, head, generated_at)
+        shutil.rmtree(stage.dir / PARTS)
         stale = stage.commit()
         for name in (*export_errors, recs.OLD_FLEET_FILE):   # the previous report's copy would pass for this one's
             with suppress(OSError):
                 (output_dir / name).unlink(missing_ok=True)
-    return dict(_summary(devices, output_dir, shown, history, failed, stale, started, parts),
+    return dict(_summary(devices, output_dir, shown, history, failed, stale, started),
                 export_errors=export_errors, **_warnings(export_errors))
 
 
-def exports(stage: Staging, devices: list[dict], title: str, generated_at: str, thresholds: dict,
-            current: dict, seen: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
-    """The CSV, XLSX and JSON files: what spreadsheets, the next re-render and ARA read.
+PARTS = ".parts"   # of the staging directory: the page writers' parts of the fleet files (removed before commit)
 
-    Returns the summary's parts and the exports that could not be made (file -> problem): a
+
+def _read_views(folder: Path) -> list[dict]:
+    with _Parts(folder, "rb") as parts:
+        return list(parts.items(parts.views))
+
+
+def exports(stage: Staging, devices: list[dict], folders: list[Path], head: dict[str, Any],
+            generated_at: str) -> dict[str, str]:
+    """The CSV, XLSX and JSON files: what spreadsheets, the next re-render and ARA read, put together from the
+    index (``devices``, in host order) and the page writers' parts (``folders``, in host order).
+
+    Returns the exports that could not be made (file -> problem): a
     workbook that fails (XlsxWriter missing...) costs the report that file only."""
-    with stage.open("devices.csv") as out:
-        writer.write_devices_csv(out, devices)
-    with stage.open("interfaces.csv") as out:
-        writer.write_interfaces_csv(out, devices)
-    errors = {}
+    errors: dict[str, str] = {}
     try:
-        workbook = xlsx.devices_xlsx(devices, title, generated_at)
+        book = xlsx.Book(head["title"], generated_at)
     except Exception as exc:   # noqa: BLE001 - any problem of the workbook: the rest of the report is written
-        errors["devices.xlsx"] = _problem(exc)
-    else:
-        stage.write_bytes("devices.xlsx", workbook)
+        book, errors["devices.xlsx"] = None, _problem(exc)
+    try:
+        with stage.open("devices.csv") as out:
+            writer.write_devices_csv(out, devices)
+        with stage.open("interfaces.csv") as out:
+            rows = writer.interface_rows_csv(out)
+            at = 0
+            for folder in folders:
+                with _Parts(folder, "rb") as parts:
+                    for device_rows in parts.items(parts.rows):
+                        rows(device_rows)
+                        book = _book_rows(book, errors, devices[at], device_rows)
+                        at += 1
+        if book is not None:
+            try:
+                workbook = book.close()
+            except Exception as exc:   # noqa: BLE001 - the workbook only: the other files are written
+                errors["devices.xlsx"] = _problem(exc)
+            else:
+                stage.write_bytes("devices.xlsx", workbook)
+    finally:
+        if book is not None:
+            book.__exit__()
     with stage.open(recs.FLEET_FILE, binary=True) as out:
-        write_fleet_gz(out, devices, {"schema": FLEET_SCHEMA, "title": title, "generated_at": generated_at,
-                                      "thresholds": thresholds},
-                       {d["host"]: (seen or {}).get(d["host"], generated_at) for d in devices})
-    stage.write("summary.json", json.dumps(current, separators=(",", ":"), ensure_ascii=False, default=writer.jsonable))
-    parts = []
-    for number, text in enumerate(hist.split_summary(current), start=1):   # what ARA gets: under its size limit
-        parts.append(f"summary-parts/part-{number}.json")
-        stage.write(parts[-1], text)
-    return parts, errors
+        _joined(out, _head(head, "devices"), [folder / "fleet.gz" for folder in folders], compressed=True)
+    with stage.open("summary.json", binary=True) as out:
+        _joined(out, _head({"schema": SUMMARY_SCHEMA, "generated_at": generated_at}, "devices"),
+                [folder / "summary" for folder in folders], compressed=False)
+    return errors
+
+
+def _book_rows(book: xlsx.Book | None, errors: dict[str, str], d: dict, rows: list) -> xlsx.Book | None:
+    """A device's rows of devices.xlsx; a workbook that fails on them is dropped (the error says why)."""
+    if book is None:
+        return None
+    try:
+        book.device(d, d.get("xlsx"))
+        book.interfaces(rows)
+    except Exception as exc:   # noqa: BLE001 - the workbook only: the other files are written
+        errors["devices.xlsx"] = _problem(exc)
+        book.__exit__()
+        return None
+    return book
 
 
 def _warnings(export_errors: dict[str, str]) -> dict[str, list[str]]:
@@ -370,7 +513,7 @@ def _warnings(export_errors: dict[str, str]) -> dict[str, list[str]]:
 
 
 def _summary(devices: list[dict], output_dir: Path, shown: dict, history: dict, failed: dict[str, str],
-             stale: int, started: float, parts: list[str]) -> dict[str, Any]:
+             stale: int, started: float) -> dict[str, Any]:
     carried = [d for d in devices if d.get("carried")]
     polled = [d for d in devices if not d.get("carried")]   # statuses, alerts, not_ok: the devices of this run
     statuses = Counter(d["status"] for d in polled)
@@ -383,7 +526,7 @@ def _summary(devices: list[dict], output_dir: Path, shown: dict, history: dict, 
         "alerting": {d["host"]: d["alerts"] for d in polled if d["alerts"]},
         "not_ok": {d["host"]: f"{d['status']}: {d['message']}" for d in polled if d["status"] != "ok"},
         "page_errors": failed, "stale_pages_removed": stale, "render_seconds": round(time.monotonic() - started, 3),
-        "summary_path": str(output_dir / "summary.json"), "summary_parts": [str(output_dir / p) for p in parts],
+        "summary_path": str(output_dir / "summary.json"),
         "history": dict({k: shown[k] for k in ("enabled", "reason", "source", "past_runs")},
                         recording=bool(history.get("recording"))),
         "changes": {d["host"]: [c["text"] for c in d["trend"]["changes"]] for d in devices

@@ -36,7 +36,8 @@ from typing import IO
 PREFIX = ".johann-staging-"
 HELD = (signal.SIGINT, signal.SIGTERM)
 ORPHAN_AGE_S = 86400.0   # a staging directory this old is removed even if its pid is alive again (reused)
-PRUNE = {"devices": "*.html", "summary-parts": "part-*.json"}   # pages of the previous report no longer in this one
+PRUNE = {"devices": "*.html",   # pages of the previous report no longer in this one
+         "summary-parts": "part-*.json"}   # what versions before 2026-12 wrote for ARA (the report records it now)
 
 
 class ReportWriteError(Exception):

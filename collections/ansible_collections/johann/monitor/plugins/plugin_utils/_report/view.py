@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import cpu_load, evaluate
+from ansible_collections.johann.monitor.plugins.module_utils._alerts import cpu_load
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.records import blank
 
 STATUSES = ("ok", "degraded", "auth_failed", "unreachable", "error")
@@ -93,14 +93,18 @@ def _sensor_levels(alerts: list[dict]) -> dict[str, str]:
     return levels
 
 
-def device_view(host: str, record: dict | None, thresholds: dict) -> dict[str, Any]:
-    """One row of the fleet table and the header of the device page."""
+def device_view(host: str, record: dict | None) -> dict[str, Any]:
+    """One row of the fleet table and the header of the device page.
+
+    The alerts are the record's own: device_info evaluates the thresholds (module_utils/_alerts.evaluate) when it
+    reads the device, with that host's johann_thresholds, and the report shows what it found. One evaluation, so
+    the task's result, ARA's summary and every page say the same; and a group's own thresholds (core switches at
+    90% CPU) hold for its devices only, where one report-wide set could not."""
     if record is None:   # same keys as any device, so templates need no special case
-        view = device_view(host, {"status": "missing",
-                                  "message": "no device_info result for this host in this run"}, thresholds)
-        return dict(view, record=None)
+        return dict(device_view(host, {"status": "missing",
+                                       "message": "no device_info result for this host in this run"}), record=None)
     status = record.get("status") or "error"
-    alerts = evaluate(record, thresholds) if status in ("ok", "degraded") else []
+    alerts = list(record.get("alerts") or []) if status in ("ok", "degraded") else []
     interfaces = record.get("interfaces") or []
     cpu = cpu_load(record.get("cpu"))
     return {
@@ -149,18 +153,18 @@ def _age(seconds: int | float) -> str:
     return duration(seconds).replace("h 0m", "h").replace("d 0h", "d")
 
 
-def safe_device_view(host: str, record: dict | None, thresholds: dict) -> dict[str, Any]:
+def safe_device_view(host: str, record: dict | None) -> dict[str, Any]:
     """``device_view``, or an error view naming the problem when this record cannot be read (never raises)."""
     try:
-        return device_view(host, record, thresholds)
+        return device_view(host, record)
     except Exception as exc:   # noqa: BLE001 - one record never costs the others their report
         return error_view(host, f"the report could not read this device's record ({type(exc).__name__}: "
-                                f"{str(exc)[:300]})", thresholds)
+                                f"{str(exc)[:300]})")
 
 
-def error_view(host: str, message: str, thresholds: dict) -> dict[str, Any]:
+def error_view(host: str, message: str) -> dict[str, Any]:
     """A device shown as an error with this message and nothing read: what any page can show."""
-    return dict(device_view(host, blank(host, "error", message), thresholds), trend=None)
+    return dict(device_view(host, blank(host, "error", message)), trend=None)
 
 
 def index_row(d: dict[str, Any], changes: list[str], message: str | None) -> list[Any]:
@@ -189,6 +193,55 @@ def needs_attention(devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rank = {status: number for number, status in enumerate(order)}
     return sorted((d for d in devices if d["status"] != "ok" or d["alerts"]),
                   key=lambda d: (rank.get(d["status"], len(rank)) if d["status"] != "ok" else len(rank) + 1, d["host"]))
+
+
+class Counted:
+    """A list of a record (interfaces, sensors, ARP, neighbours...) in the fleet pages: only how many.
+
+    The fleet pages (index, statistics, licensing) hold a row per device, not the devices' records (a constant
+    plus the index, at any fleet size: issue 15); ``len`` and ``| length`` work, iterating says why not."""
+
+    __slots__ = ("count",)
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        raise TypeError("the fleet pages (index.html, stats.html, licensing.html) hold only the number of entries of "
+                        "a record's lists (interfaces, environment, arp, neighbors...): use | length here, the "
+                        "entries in device.html")
+
+    def __reduce__(self):
+        return Counted, (self.count,)
+
+
+LONG_LISTS = ("interfaces", "environment", "arp", "notes", "alerts")
+NESTED_LISTS = {"neighbors": ("cdp", "lldp"), "storage": ("partitions", "images"), "identity": ("reload_history",),
+                "cpu": ("per_core",)}
+
+
+def _counted(value: Any) -> Any:
+    return Counted(len(value)) if isinstance(value, list) else value
+
+
+def index_record(record: dict | None) -> dict | None:
+    """The record as the fleet pages see it: every section, its lists as their length (Counted), and of each
+    section's state (``sections``) its status and message: a fleet page is a row per device, not its record."""
+    if record is None:
+        return None
+    slim = dict(record)
+    for key in LONG_LISTS:
+        slim[key] = _counted(record.get(key))
+    for section, keys in NESTED_LISTS.items():
+        if isinstance(record.get(section), dict):
+            slim[section] = {k: _counted(v) if k in keys else v for k, v in record[section].items()}
+    if isinstance(record.get("sections"), dict):
+        slim["sections"] = {name: {k: state.get(k) for k in ("status", "message")} if isinstance(state, dict)
+                            else state for name, state in record["sections"].items()}
+    return slim
 
 
 def fleet_view(devices: list[dict]) -> dict[str, Any]:

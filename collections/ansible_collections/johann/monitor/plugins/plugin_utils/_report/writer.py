@@ -15,6 +15,7 @@ import html
 import io
 import json
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -234,6 +235,13 @@ def write_interfaces_csv(out: TextIO, devices: list[dict]) -> None:
         except Exception:   # noqa: BLE001, S112 - one device's data never costs the others their rows
             continue
         rows.writerows([_cell(v) for v in row] for row in device_rows)
+
+
+def interface_rows_csv(out: TextIO) -> Callable[[list[list[Any]]], None]:
+    """interfaces.csv written a device at a time: the header now, then each device's rows
+    (xlsx.interface_rows) through the function returned."""
+    rows = _csv_rows(out, INTERFACE_COLUMNS)
+    return lambda device_rows: rows.writerows([_cell(v) for v in row] for row in device_rows)
 
 
 def _interface_rows(d: dict) -> list[list[Any]]:

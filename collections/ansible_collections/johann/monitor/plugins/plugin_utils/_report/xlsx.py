@@ -298,36 +298,70 @@ class _Sheet:
         self.ws.autofilter(0, 0, self.row, len(self.columns) - 1)
 
 
-def devices_xlsx(devices: list[dict], title: str | None = None, generated_at: str | None = None) -> bytes:
-    """The workbook of the report, as bytes (the staging directory writes them)."""
-    if xlsxwriter is None:
-        raise RuntimeError("the Python package XlsxWriter is not installed on the controller "
-                           "(pip install 'XlsxWriter>=3.1')")
-    out = io.BytesIO()
-    with tempfile.TemporaryDirectory(prefix="johann-xlsx-") as tmp:
-        book = xlsxwriter.Workbook(out, {"constant_memory": True, "tmpdir": tmp, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "strings_to_numbers": False})
+class Book:
+    """devices.xlsx written a device at a time (``device``, then its ``interfaces``), both sheets at once:
+    in constant_memory mode each sheet keeps its rows in its own temporary file, so memory does not grow
+    with the fleet. ``close`` gives the workbook's bytes; use it as a context manager (the temporary
+    files go with it)."""
+
+    def __init__(self, title: str | None = None, generated_at: str | None = None) -> None:
+        if xlsxwriter is None:
+            raise RuntimeError("the Python package XlsxWriter is not installed on the controller "
+                               "(pip install 'XlsxWriter>=3.1')")
+        self.out = io.BytesIO()
+        self.tmp = tempfile.TemporaryDirectory(prefix="johann-xlsx-")
+        options = {"constant_memory": True, "tmpdir": self.tmp.name, "strings_to_formulas": False,
+                   "strings_to_urls": False, "strings_to_numbers": False}
+        self.book = xlsxwriter.Workbook(self.out, options)
         created = utc_datetime(generated_at)
-        book.set_properties({"title": cell_text(title or "johann.monitor"), "comments": "johann.monitor report",
-                             **({"created": created} if created else {})})
-        formats = {"header": book.add_format({"bold": True, "bottom": 1}), INT: book.add_format({"num_format": 3}),
-                   NUM: None, TIME: book.add_format({"num_format": DATE_FORMAT})}
-        sheet = _Sheet(book, "Devices", DEVICE_SHEET, formats)
-        for d in devices:
+        self.book.set_properties({"title": cell_text(title or "johann.monitor"), "comments": "johann.monitor report",
+                                  **({"created": created} if created else {})})
+        formats = {"header": self.book.add_format({"bold": True, "bottom": 1}),
+                   INT: self.book.add_format({"num_format": 3}), NUM: None,
+                   TIME: self.book.add_format({"num_format": DATE_FORMAT})}
+        self.devices = _Sheet(self.book, "Devices", DEVICE_SHEET, formats)
+        self.interface_rows = _Sheet(self.book, "Interfaces", INTERFACE_SHEET, formats)
+
+    def __enter__(self) -> Book:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.tmp.cleanup()
+
+    def device(self, d: dict, values: list[Any] | None = None) -> None:
+        """A device's row: ``values`` when the caller built them (device_values), else built from ``d``."""
+        if values is None:
             try:
                 values = device_values(d)
             except Exception as exc:   # noqa: BLE001 - one device's data never costs the others their rows
                 values = _error_row(d, exc)
-            sheet.add(values)
-        sheet.finish()
-        sheet = _Sheet(book, "Interfaces", INTERFACE_SHEET, formats)
+        self.devices.add(values)
+
+    def interfaces(self, rows: list[list[Any]]) -> None:
+        for values in rows:
+            self.interface_rows.add(values)
+
+    def close(self) -> bytes:
+        self.devices.finish()
+        self.interface_rows.finish()
+        self.book.close()
+        return self.out.getvalue()
+
+
+def interface_rows(d: dict) -> list[list[Any]]:
+    """A device's rows of the Interfaces sheet (and interfaces.csv); none when they cannot be built (as in
+    interfaces.csv: this device's status says)."""
+    try:
+        return writer._interface_rows(d)
+    except Exception:   # noqa: BLE001 - one device's data never costs the others their rows
+        return []
+
+
+def devices_xlsx(devices: list[dict], title: str | None = None, generated_at: str | None = None) -> bytes:
+    """The workbook of the report, as bytes (the staging directory writes them)."""
+    with Book(title, generated_at) as book:
         for d in devices:
-            try:
-                rows = writer._interface_rows(d)
-            except Exception:   # noqa: BLE001, S112 - as in interfaces.csv: this device's status says
-                continue
-            for values in rows:
-                sheet.add(values)
-        sheet.finish()
-        book.close()
-    return out.getvalue()
+            book.device(d)
+        for d in devices:
+            book.interfaces(interface_rows(d))
+        return book.close()

@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import merge, render
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import COLLECTION_TEMPLATES
@@ -198,12 +197,12 @@ def test_a_damaged_fleet_json_gz_carries_nothing_and_says_why(tmp_path, content,
 def test_a_report_written_by_render_is_read_back_and_merged(tmp_path):
     """The round trip: render writes fleet.json.gz with seen; a partial run reads it and carries the others."""
     first = {h: record(h) for h in ("a", "b", "c")}
-    render.render_report(first, tmp_path, [COLLECTION_TEMPLATES], DEFAULT_THRESHOLDS, "t", BEFORE)
+    render.render_report(first, tmp_path, [COLLECTION_TEMPLATES], "t", BEFORE)
     assert not (tmp_path / "fleet.json").exists()
     previous, warning = merge.read_previous(tmp_path / "fleet.json.gz")
     assert warning is None and previous["seen"] == {"a": BEFORE, "b": BEFORE, "c": BEFORE}
     merged = merge.merge(previous, current("a"), NOW, merge.Limits(stale_after=600))
-    summary = render.render_report(merged.records, tmp_path, [COLLECTION_TEMPLATES], DEFAULT_THRESHOLDS, "t",
+    summary = render.render_report(merged.records, tmp_path, [COLLECTION_TEMPLATES], "t",
                                    merge.iso(NOW), completed=True, carried=merged.carried, seen=merged.seen)
     assert summary["devices"] == 3 and summary["polled"] == 1 and summary["stale_pages_removed"] == 0
     assert summary["statuses"]["ok"] == 1 and sum(summary["statuses"].values()) == 1   # this run's devices only
@@ -226,7 +225,7 @@ def test_a_report_written_by_render_is_read_back_and_merged(tmp_path):
 def test_a_fresh_carried_device_keeps_its_status_and_shows_its_age(tmp_path):
     previous = fleet({"b": record("b", status="degraded")})
     merged = merge.merge(previous, current("a"), NOW)
-    summary = render.render_report(merged.records, tmp_path, [COLLECTION_TEMPLATES], DEFAULT_THRESHOLDS, "t",
+    summary = render.render_report(merged.records, tmp_path, [COLLECTION_TEMPLATES], "t",
                                    merge.iso(NOW), completed=True, carried=merged.carried, seen=merged.seen)
     assert summary["not_ok"] == {} and summary["carried"]["b"]["stale"] is False
     index = (tmp_path / "index.html").read_text()

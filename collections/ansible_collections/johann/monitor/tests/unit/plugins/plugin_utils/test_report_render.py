@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import render
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import COLLECTION_TEMPLATES
 from jinja2 import UndefinedError
@@ -34,7 +33,7 @@ def _templates(tmp_path: Path, **pages: str) -> list[Path]:
 
 
 def _render(records: dict, out: Path, dirs: list[Path]) -> dict:
-    return render.render_report(records, out, dirs, DEFAULT_THRESHOLDS, "<t>", "2026-11-29T00:00:00Z")
+    return render.render_report(records, out, dirs, "<t>", "2026-11-29T00:00:00Z")
 
 
 BREAKS_ON_R001 = ('{% extends "base.html" %}{% block main %}{% if d.host == "r001" %}{{ d.nope.deeper }}{% endif %}'
@@ -71,7 +70,9 @@ def test_a_device_whose_data_break_a_fleet_page_is_an_error_row_there(tmp_path):
     html = (out / "index.html").read_text()
     assert '<tr id="r002">error: the report could not show this device on index.html' in html
     assert '<tr id="r003">ok: None</tr>' in html
-    assert json.loads(gzip.decompress((out / "fleet.json.gz").read_bytes()))["devices"]["r002"]["status"] == "error"
+    # fleet.json.gz keeps the record as it was read (written where its page was, before the fleet pages)
+    assert json.loads(gzip.decompress((out / "fleet.json.gz").read_bytes()))["devices"]["r002"]["status"] == "ok"
+    assert "r002,error,the report could not show this device on index.html" in (out / "devices.csv").read_text()
 
 
 @pytest.mark.parametrize("index", [
@@ -107,7 +108,7 @@ SCRIPT = textwrap.dedent("""
     from ansible_collections.johann.monitor.plugins.plugin_utils._report import render
     from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import COLLECTION_TEMPLATES
     records = {f"r{n:03d}": {"host": f"r{n:03d}", "status": "ok"} for n in range(int(sys.argv[2]))}
-    render.render_report(records, Path(sys.argv[1]), [Path(sys.argv[3]), COLLECTION_TEMPLATES], DEFAULT_THRESHOLDS,
+    render.render_report(records, Path(sys.argv[1]), [Path(sys.argv[3]), COLLECTION_TEMPLATES],
                          "t", "2026-11-29T00:00:00Z")
 """)
 
@@ -155,7 +156,9 @@ def test_stored_records_are_one_gzip_file_the_old_plain_one_goes_and_pages_share
     _render(_records(3), out, [COLLECTION_TEMPLATES])
     assert not (out / "fleet.json").exists()
     stored = json.loads(gzip.decompress((out / "fleet.json.gz").read_bytes()))
-    assert list(stored) == ["schema", "title", "generated_at", "thresholds", "devices", "seen"]
+    assert list(stored) == ["schema", "title", "generated_at", "seen", "devices"]   # devices last:
+    text = gzip.decompress((out / "fleet.json.gz").read_bytes()).decode()   # a device per line, read one at a time
+    assert text.splitlines()[0].endswith('"devices":{') and text.splitlines()[2].startswith('"r001":{')
     assert stored["title"] == "<t>" and list(stored["devices"]) == ["r000", "r001", "r002"]
     assert stored["devices"]["r001"]["identity"]["serial"] == "SN001"
     assert stored["seen"] == dict.fromkeys(["r000", "r001", "r002"], "2026-11-29T00:00:00Z")
@@ -168,3 +171,50 @@ def test_stored_records_are_one_gzip_file_the_old_plain_one_goes_and_pages_share
         assert f'<link rel="stylesheet" href="{root}assets/report.css">' in html
         assert f'<script src="{root}assets/report.js"></script>' in html
         assert "<style>" not in html and "<script>" not in html
+
+
+class _Held(dict):
+    """A record that says when it is let go (a dict cannot be weakly referenced, a subclass can)."""
+
+
+def test_records_are_read_where_they_are_rendered_and_never_held_all_at_once(tmp_path):
+    """The renderer's memory is a constant plus the index: each record is read (records.Lazy) when its host is
+    rendered and let go before the next one is read; the fleet pages see its long lists as their length."""
+    import weakref
+
+    from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
+    alive: set[int] = set()
+    peak = [0]
+
+    def reader(host: str, number: int):
+        def load() -> dict:
+            record = _Held(_records(number + 1)[host], interfaces=[
+                {"name": f"Gi0/{i}", "admin_status": "up", "oper_status": "up" if i % 3 else "down"}
+                for i in range(30)], arp=[{"address": f"10.0.0.{i}"} for i in range(7)])
+            alive.add(id(record))
+            weakref.finalize(record, alive.discard, id(record))
+            peak[0] = max(peak[0], len(alive))
+            return recs.complete(record, host)
+        return recs.Lazy(load)
+
+    records = {f"r{n:03d}": reader(f"r{n:03d}", n) for n in range(60)}   # under PARALLEL_FROM: in this process
+    stats = '{% extends "base.html" %}{% block main %}{% for d in devices %}<tr id="{{ d.host }}">{{ d.interfaces.up }}' \
+            '/{{ d.record.interfaces | length }}/{{ d.record.arp | length }}</tr>{% endfor %}{% endblock %}'
+    summary = render.render_report(records, tmp_path / "out", _templates(tmp_path, stats=stats),
+                                   "t", "2026-11-29T00:00:00Z", completed=True)
+    assert summary["devices"] == 60 and summary["statuses"]["ok"] == 60 and summary["page_errors"] == {}
+    assert peak[0] == 1 and not alive   # one record at a time, none left
+    assert '<tr id="r007">20/30/7</tr>' in (tmp_path / "out" / "stats.html").read_text()
+    stored = json.loads(gzip.decompress((tmp_path / "out" / "fleet.json.gz").read_bytes()))
+    assert len(stored["devices"]["r059"]["interfaces"]) == 30 and stored["devices"]["r059"]["arp"][6]["address"] \
+        == "10.0.0.6"
+    csv_rows = (tmp_path / "out" / "interfaces.csv").read_text().splitlines()
+    assert len(csv_rows) == 1 + 60 * 30 and csv_rows[1].startswith("r000,Gi0/0,")
+
+
+def test_a_fleet_page_that_iterates_a_long_list_of_a_record_says_why_it_cannot(tmp_path):
+    stats = '{% extends "base.html" %}{% block main %}{% for d in devices %}{% for i in d.record.interfaces %}' \
+            '{{ i.name }}{% endfor %}{% endfor %}{% endblock %}'
+    records = {h: dict(r, interfaces=[{"name": "Gi0/1"}]) for h, r in _records(3).items()}
+    with pytest.raises(TypeError, match=r"fleet pages .* hold only the number of entries .* use \| length here"):
+        _render(records, tmp_path / "out", _templates(tmp_path, stats=stats))

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import charts, view, writer
 
 
@@ -40,10 +39,10 @@ def test_interface_colour_classes(interface, cls):
 
 
 def test_device_view_of_a_missing_and_a_failed_device():
-    missing = view.device_view("r1", None, DEFAULT_THRESHOLDS)
+    missing = view.device_view("r1", None)
     assert missing["status"] == "missing" and missing["alerts"] == []
     failed = view.device_view("r2", {"status": "unreachable", "message": "connection refused", "cpu": {"five_minutes": 99},
-                                     "identity": None, "interfaces": None}, DEFAULT_THRESHOLDS)
+                                     "identity": None, "interfaces": None})
     assert failed["status_label"] == "Unreachable" and failed["alerts"] == [] and failed["uptime_text"] is None
 
 
@@ -54,7 +53,7 @@ def test_device_view_of_a_missing_and_a_failed_device():
     ({"five_seconds": 99}, None, None, None),   # NX-OS: an instant reading only
 ])
 def test_the_fleet_table_shows_the_cpu_figure_alerts_use(cpu, shown, span, label):
-    d = view.device_view("r1", {"status": "ok", "cpu": cpu}, DEFAULT_THRESHOLDS)
+    d = view.device_view("r1", {"status": "ok", "cpu": cpu})
     assert (d["cpu"], d["cpu_span"], d["cpu_label"]) == (shown, span, label)
     row = dict(zip(writer.DEVICE_COLUMNS, writer.devices_csv([d]).splitlines()[1].split(","), strict=True))
     assert row["cpu_5min_percent"] == str(cpu.get("five_minutes") or "")   # devices.csv: the 5-minute figure
@@ -87,3 +86,18 @@ def test_csv_cells_never_start_a_formula():
 def test_human_units(value, bytes_text, bps_text):
     env = writer.environment([])
     assert env.filters["bytes"](value) == bytes_text and env.filters["bps"](value) == bps_text
+
+
+def test_the_report_shows_the_alerts_device_info_found_with_each_hosts_own_thresholds():
+    """One evaluation: device_info's, with each host's johann_thresholds; the report never evaluates again."""
+    from ansible_collections.johann.monitor.plugins.module_utils._alerts import evaluate, merge_thresholds
+    cpu = {"five_seconds": 95, "one_minute": 95, "five_minutes": 95}
+    core = {"status": "ok", "cpu": cpu}
+    core["alerts"] = evaluate(core, merge_thresholds({"cpu_percent": {"warning": 97, "critical": 99}}))
+    access = {"status": "ok", "cpu": dict(cpu, five_minutes=50)}
+    access["alerts"] = evaluate(access, merge_thresholds({"cpu_percent": {"warning": 40, "critical": 90}}))
+    assert view.device_view("core", core)["alerts"] == []   # 95% under its own 97%: no alert (defaults would say 80)
+    (alert,) = view.device_view("access", access)["alerts"]
+    assert alert["level"] == "warning" and "(threshold 40%)" in alert["message"]
+    stale = dict(access, status="unreachable")   # a device not read now: no alerts from its old readings
+    assert view.device_view("access", stale)["alerts"] == []
