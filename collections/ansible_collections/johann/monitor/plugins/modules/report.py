@@ -112,7 +112,7 @@ options:
       - Ignored (a warning says so); kept so that playbooks written for earlier versions still run.
       - The report shows the alerts M(johann.monitor.device_info) found when it read each device, with that host's
         own levels (its O(johann.monitor.device_info#module:thresholds) option, else the host's variable
-        C(johann_thresholds)): one evaluation, so the task's result, the run's summary in ARA and every page agree,
+        C(johann_thresholds)). One evaluation, so the task's result, the run's summary in ARA and every page agree,
         and a group of hosts can have levels of its own. A report rendered again from O(fleet_json) shows the
         alerts stored with each record.
     type: dict
