@@ -321,7 +321,7 @@ def _serial_report_hook(work: Path) -> Path:
 
 
 def run_watched(command: list[str], env: dict, log_path: Path, timeout_s: float,
-                poll: float = 0.1) -> tuple[int, object, float, dict, bool]:
+                poll: float = 0.1, cwd: Path = ROOT) -> tuple[int, object, float, dict, bool]:
     """Run ``command`` in a session of its own, output to ``log_path``, sampling the memory high-water
     marks of its tree; killed (with its session) after ``timeout_s``.
 
@@ -330,7 +330,8 @@ def run_watched(command: list[str], env: dict, log_path: Path, timeout_s: float,
     (a child subreaper while the command runs), waited for (at most ORPHAN_WAIT_S, then killed) and
     their CPU added: a run's CPU is that of everything it started.
 
-    Returns the wait status, its rusage (ru_utime, ru_stime, ru_maxrss, orphans), the wall seconds,
+    Returns the wait status, its rusage (ru_utime, ru_stime, ru_maxrss, orphans, and orphan_cpu: the orphans'
+    part of the CPU), the wall seconds,
     the high-water marks and whether it timed out.
     """
     keep = set(_children(os.getpid()))
@@ -338,7 +339,7 @@ def run_watched(command: list[str], env: dict, log_path: Path, timeout_s: float,
     started = time.monotonic()
     try:
         with open(log_path, "w") as log:
-            proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True)
         hwm: dict = {}
         stop = threading.Event()
@@ -356,10 +357,12 @@ def run_watched(command: list[str], env: dict, log_path: Path, timeout_s: float,
         wall = time.monotonic() - started
         stop.set()
         sampler.join()
-        total = SimpleNamespace(ru_utime=usage.ru_utime, ru_stime=usage.ru_stime, ru_maxrss=usage.ru_maxrss, orphans=0)
+        total = SimpleNamespace(ru_utime=usage.ru_utime, ru_stime=usage.ru_stime, ru_maxrss=usage.ru_maxrss, orphans=0,
+                                orphan_cpu=0.0)
         for _pid, orphan in reap_orphans(keep):
             total.ru_utime += orphan.ru_utime
             total.ru_stime += orphan.ru_stime
+            total.orphan_cpu += orphan.ru_utime + orphan.ru_stime
             total.ru_maxrss = max(total.ru_maxrss, orphan.ru_maxrss)
             total.orphans += 1
     finally:

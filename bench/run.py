@@ -11,7 +11,9 @@
 Stages, each with its own lab: the lab and netcommon interop (bench/lab_bench.py, netcommon_bench.py:
 <date>-lab[-quick].{md,json}); the fleet (bench/fleet_bench.py: Ansible's no-op floor, monitor.yml
 with ARA off and on, the asyncio limit at 100, 300, 1000 devices and 0 / 50 ms, ansible.netcommon at 20:
-<date>-fleet[-quick].{md,json,png}); ARA's overhead (bench/ara_overhead.py: repeats and the offline
+<date>-fleet[-quick].{md,json,png}); the poller (bench/poller_profile.py: the shared poller's CPU per device
+against the asyncio + httpx limit and the aiohttp reference, and where it goes, part by part, at 1000 devices
+(quick 200): <date>-poller-profile[-quick].{md,json}; --skip-poller); ARA's overhead (bench/ara_overhead.py: repeats and the offline
 variant: <date>-ara[-quick].{md,json}); ARA's backends (bench/ara_backends.py: ARA off, the SQLite server and
 PostgreSQL at 1000 devices, the database's size per run: <date>-ara-db[-quick].{md,json}); with --scale, the scale stage (bench/scale_bench.py: monitor.yml at
 1000, 3000 and 10,000 devices, wall, CPU and peak memory of each controller process: <date>-scale[-quick].{md,json};
@@ -31,7 +33,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` from anywhere
 
-from bench import ara_backends, ara_overhead, fleet_bench, lab_bench, netcommon_bench, procfs, results, scale_bench  # noqa: E402
+from bench import (  # noqa: E402
+    ara_backends,
+    ara_overhead,
+    fleet_bench,
+    lab_bench,
+    netcommon_bench,
+    poller_profile,
+    procfs,
+    results,
+    scale_bench,
+)
 from bench.lab_process import ROOT, RunningLab  # noqa: E402
 
 QUIET = 0.1  # share of the machine's CPU that others may use before a run without skewing it much
@@ -52,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="leave out ARA's backends stage (bench/ara_backends.py: off vs SQLite vs PostgreSQL)")
     parser.add_argument("--skip-fleet", action="store_true",
                         help="leave out the fleet stage (bench/fleet_bench.py: floor, monitor.yml, asyncio, netcommon)")
+    parser.add_argument("--skip-poller", action="store_true",
+                        help="leave out the poller stage (bench/poller_profile.py: the shared poller's CPU per device "
+                             "against the asyncio + httpx limit and the aiohttp reference, part by part; ~3 min)")
     parser.add_argument("--scale", action="store_true",
                         help="also run the scale stage (bench/scale_bench.py: 1000, 3000, 10,000 devices, each "
                              "controller process's CPU and memory; ~45 min; quick: 100, 300)")
@@ -146,6 +161,12 @@ def main(argv: list[str] | None = None) -> int:
         fleet_args += ["--quick"] if args.quick else []
         if fleet_bench.main(fleet_args):
             failed.append("fleet: an incomplete run")
+    if not args.skip_poller:
+        poller_args = ["--results-dir", str(args.results_dir), "--work-dir", str(args.work_dir / "poller-profile")]
+        poller_args += ["--quick"] if args.quick else []
+        poller_args += ["--devices", str(args.devices)] if args.devices else []
+        if poller_profile.main(poller_args):
+            failed.append("poller: an incomplete run")
     if not args.skip_ara and (args.skip_fleet or args.ara_stage):
         ara_args = ["--results-dir", str(args.results_dir), "--work-dir", str(args.work_dir)]
         ara_args += ["--quick"] if args.quick else []

@@ -217,13 +217,23 @@ def left_behind(root: int, mark: str, before: set[int], ports: frozenset[int] = 
 
 def wait_for_none(root: int, mark: str, before: set[int], grace: float = 10.0, **watch) -> list[Finding]:
     """left_behind() after at most ``grace`` seconds: what ends by itself (a poller after its run, a server
-    shutting down after SIGTERM) is given that long."""
-    deadline = time.monotonic() + grace
+    shutting down after SIGTERM) is given that long; PERSISTENT_GRACE when all that is left is netcommon's
+    persistent connection daemons, which Ansible keeps for 30 s after the run that used them."""
+    started = time.monotonic()
     while True:
         found = left_behind(root, mark, before, **watch)
-        if not found or time.monotonic() >= deadline:
+        waited = time.monotonic() - started
+        if not found or waited >= grace and (waited >= PERSISTENT_GRACE or not all(map(_persistent, found))):
             return found
         time.sleep(0.2)
+
+
+PERSISTENT_GRACE = 40.0   # ansible.netcommon's connection daemon ends persistent_connect_timeout (30 s) after its run
+
+
+def _persistent(finding: Finding) -> bool:
+    """A persistent connection daemon (ansible-connection) of a netcommon run: it ends by itself, later."""
+    return finding.of_run and "ansible_connection_cli_stub" in finding.cmdline
 
 
 def stop(found: list[Finding], wait: float = 5.0) -> list[int]:

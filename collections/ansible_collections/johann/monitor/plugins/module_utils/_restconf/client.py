@@ -2,6 +2,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """An asyncio RESTCONF client on httpx: one connection pool per device.
 
+httpx is the client's API (``httpx.Request`` and ``httpx.Response``, its transports and errors); the
+bytes go through aiohttp's connection handling and C HTTP parser (``transport.py``) when aiohttp is
+installed and no proxy applies, and through httpx's own transport otherwise. One TLS context serves
+every device of a process with the same CA bundle and client certificate (``shared_ssl_context``).
+
 It discovers the RESTCONF root (host-meta, falling back to a configured
 root), bounds the requests in flight (IOS XE serialises its work and caps
 connections) and lowers that bound when the device answers busy, retries
@@ -20,11 +25,14 @@ reads many devices at once holds at most that many large replies.
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import email.utils
 import errno
+import os
 import ssl
 import time
+import urllib.request
 import weakref
 import zlib
 from dataclasses import dataclass, field
@@ -44,7 +52,7 @@ except ImportError as _exc:  # pragma: no cover - reported by the plugins with m
     httpx = None
     HTTPX_IMPORT_ERROR = _exc
 
-from ansible_collections.johann.monitor.plugins.module_utils._restconf import decode
+from ansible_collections.johann.monitor.plugins.module_utils._restconf import decode, transport
 from ansible_collections.johann.monitor.plugins.module_utils._restconf.errors import (
     Busy,
     CertificateFailed,
@@ -75,6 +83,8 @@ LARGE_REPLY = 4 * MIB          # past this, a reply waits for one of the process
 LARGE_SLOTS = 2
 HEADERS_MAX = 100 * 1024       # httpcore refuses reply headers past this (h11's receive buffer)
 ACCEPT_ENCODING = "gzip, deflate"   # inflated here with bounded output; br/zstd are not asked for
+USER_AGENT = "johann.monitor"
+CONTEXTS_KEPT = 16                  # TLS contexts kept per process (one per CA bundle and client certificate)
 
 
 @dataclass(frozen=True)
@@ -249,6 +259,43 @@ def ssl_context(settings: ClientSettings) -> ssl.SSLContext:
     return context
 
 
+_CONTEXTS: dict = {}
+
+
+def _file_key(path: str | None) -> tuple | None:
+    if not path:
+        return None
+    info = os.stat(path)
+    return path, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def shared_ssl_context(settings: ClientSettings) -> ssl.SSLContext:
+    """``ssl_context(settings)``, made once per process for the same settings and files.
+
+    Making a context costs a CA bundle's parse (the system's: tens of milliseconds) and the client
+    certificate's; a poller reads every device of a run with the same few. A file that changed
+    (its inode, size or modification time) gets a new context; one that cannot be read is not
+    kept, so its SettingsError comes again for every device.
+    """
+    try:
+        key = (settings.validate_certs, _file_key(settings.ca_path), _file_key(settings.client_cert),
+               _file_key(settings.client_key))
+    except OSError:
+        return ssl_context(settings)   # it names the file that cannot be used
+    context = _CONTEXTS.get(key)
+    if context is None:
+        context = ssl_context(settings)
+        if len(_CONTEXTS) >= CONTEXTS_KEPT:
+            del _CONTEXTS[next(iter(_CONTEXTS))]
+        _CONTEXTS[key] = context
+    return context
+
+
+def _basic_auth(username: str, password: str) -> str:
+    """httpx.BasicAuth's header value (UTF-8, as httpx encodes it)."""
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
 def _os_errno(exc: BaseException) -> int | None:
     seen = exc
     for _hop in range(8):
@@ -333,27 +380,40 @@ class RestconfClient:
         self._transport = transport
         self.limiter = _Limiter(settings.max_concurrency)
         self._root_lock = asyncio.Lock()
-        self._http: Any = None
+        self._http: Any = None   # an httpx.AsyncClient, only where the environment names a proxy
+        self._cookies: Any = None
         self._deadline = 0.0
 
     async def __aenter__(self) -> RestconfClient:
+        """The device's connection pool: requests go straight to an httpx transport.
+
+        httpx.AsyncClient's per-request work (URL merging, the auth flow, cookies, event hooks) cost
+        about 6 ms of CPU per device of 12 GETs, a third of the whole request path (over the same
+        transport: 1.70x the aiohttp reference's CPU against 1.08x; bench/results/2026-12-02-poller.md);
+        what the client needs of it is done here, once per device (the base URL, the headers in
+        AsyncClient's order, Basic auth, the timeouts, cookies a device sets), and requests go straight
+        to a transport: the one given (tests), httpx's own with a proxy, aiohttp's connection handling
+        otherwise (transport.py; httpx's own without aiohttp 3.10+). A proxy named by the environment
+        (HTTPS_PROXY, ALL_PROXY, NO_PROXY) is left to AsyncClient, which reads them.
+        """
         s = self.settings
+        self._base = f"https://{s.authority}"
+        self._timeouts = httpx.Timeout(s.timeout, connect=s.connect_timeout).as_dict()
+        # AsyncClient's headers, in its order (Accept per request; the auth flow adds Authorization last)
+        self._headers = [("Host", httpx.URL(self._base).netloc.decode("ascii")), ("Connection", "keep-alive"),
+                         ("User-Agent", USER_AGENT), ("Accept-Encoding", ACCEPT_ENCODING)]
+        self._auth = None if s.username is None else _basic_auth(s.username, s.password or "")   # httpx.BasicAuth's
         limits = httpx.Limits(max_connections=max(1, s.max_concurrency), max_keepalive_connections=s.max_concurrency)
-        kwargs: dict[str, Any] = {
-            "base_url": f"https://{s.authority}", "limits": limits,
-            "timeout": httpx.Timeout(s.timeout, connect=s.connect_timeout),
-            "headers": {"User-Agent": "johann.monitor", "Accept-Encoding": ACCEPT_ENCODING},
-            "follow_redirects": False,
-        }
-        if s.username is not None:
-            kwargs["auth"] = httpx.BasicAuth(s.username, s.password or "")
-        if self._transport is not None:
-            kwargs["transport"] = self._transport
-        else:
-            kwargs["verify"] = ssl_context(s)
-            if s.proxy:
-                kwargs["proxy"] = s.proxy
-        self._http = httpx.AsyncClient(**kwargs)
+        if self._transport is None:
+            context = shared_ssl_context(s)
+            if s.proxy:   # as httpx.AsyncClient(proxy=...) mounts it
+                self._transport = httpx.AsyncHTTPTransport(verify=context, limits=limits, proxy=s.proxy)
+            elif urllib.request.getproxies():   # what AsyncClient's trust_env reads
+                self._http = httpx.AsyncClient(verify=context, limits=limits, follow_redirects=False)
+            elif transport.AIOHTTP is not None:
+                self._transport = transport.AiohttpTransport(context, s.max_concurrency, HEADERS_MAX)
+            else:
+                self._transport = httpx.AsyncHTTPTransport(verify=context, limits=limits)
         self._deadline = asyncio.get_running_loop().time() + s.deadline
         return self
 
@@ -363,7 +423,30 @@ class RestconfClient:
         return self._deadline - asyncio.get_running_loop().time()
 
     async def __aexit__(self, *exc_info) -> None:
-        await self._http.aclose()
+        await (self._http or self._transport).aclose()
+
+    def _build(self, method: str, url: str, accept: str, params: dict | None, body: Any) -> Any:
+        """The httpx.Request AsyncClient would build: the same URL, query, headers (and their order), timeouts."""
+        headers = [*self._headers, ("Accept", accept)]
+        if body is not None:
+            headers.append(("Content-Type", JSON))
+        request = httpx.Request(method, self._base + url, params=params, headers=headers, json=body,
+                                cookies=self._cookies or None, extensions={"timeout": self._timeouts})
+        if self._auth is not None:   # as the auth flow sets it
+            request.headers["Authorization"] = self._auth
+        return request
+
+    async def _send_request(self, request) -> Any:
+        if self._http is not None:
+            response = await self._http.send(request, stream=True)
+        else:
+            response = await self._transport.handle_async_request(request)
+            response.request = request
+        if "set-cookie" in response.headers:
+            if self._cookies is None:
+                self._cookies = httpx.Cookies()
+            self._cookies.extract_cookies(response)
+        return response
 
     # ------------------------------------------------------------ public API
     async def root(self) -> str:
@@ -436,18 +519,13 @@ class RestconfClient:
         await asyncio.sleep(delay)
 
     async def _once(self, method, url, accept, path, params, body, limit, truncate, parse) -> tuple[_Answer, bool]:
-        headers = {"Accept": accept}
-        kwargs: dict[str, Any] = {"params": params, "headers": headers}
-        if body is not None:
-            headers["Content-Type"] = JSON
-            kwargs["json"] = body
         progress = {"sent": False, "received": -1}
         timer = asyncio.timeout_at(self._deadline)
         try:
             async with timer, self.limiter:
                 progress["sent"] = True
                 self.requests += 1
-                return await self._exchange(self._http.build_request(method, url, **kwargs), path, limit, truncate,
+                return await self._exchange(self._build(method, url, accept, params, body), path, limit, truncate,
                                             parse, progress)
         except TimeoutError:
             if not timer.expired():
@@ -471,7 +549,7 @@ class RestconfClient:
     async def _exchange(self, request, path: str, limit: int, truncate: bool, parse, progress: dict
                         ) -> tuple[_Answer, bool]:
         """Send, read the body within the limits, decode it while it may still hold a large-reply slot."""
-        response = await self._http.send(request, stream=True)
+        response = await self._send_request(request)
         self.answered = True
         progress["received"] = 0
         lowered = response.status_code in (429, 503) and self.limiter.refused()
@@ -577,7 +655,7 @@ class RestconfClient:
         a close without any reply (asyncio servers, the lab among them, never send the alert).
         """
         where, tls = self.settings.authority, exc if isinstance(exc, ssl.SSLError) else _ssl_error(exc)
-        if "buffer too long" in str(exc):   # h11's bound on the status line and headers
+        if isinstance(exc, transport.HeadersTooLarge) or "buffer too long" in str(exc):   # h11's bound, aiohttp's
             return ReplyTooLarge(f"the reply headers to {path} are over {_size(HEADERS_MAX)}: reading stopped there",
                                  url, path)
         if not self.answered and tls is not None:   # an alert after the handshake: about the client certificate
