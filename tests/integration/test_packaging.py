@@ -100,12 +100,12 @@ def test_python_requirements_cover_the_imports_with_lower_bounds_only():
     for req in requirements:
         assert req.specifier and all(s.operator == ">=" for s in req.specifier), str(req)
     listed = {r.name.lower() for r in requirements}
-    # anyio and httpcore come with httpx; ARA is optional (run history: the plugins work without it), and
+    # anyio and httpcore come with httpx, yarl with aiohttp; ARA is optional (run history: the plugins work without it), and
     # requests comes with ARA (plugin_utils/_ara_guard.py guards ARA's client, and does nothing without it)
     # PyYAML (imported as yaml, by the ara_server callback for ARA's settings.yaml) comes with ansible-core too
     distributions = {"yaml": "pyyaml"}
     imported = {distributions.get(name, name) for name in _third_party_imports()}
-    assert imported - {"anyio", "httpcore", "ara", "requests"} <= listed
+    assert imported - {"anyio", "httpcore", "yarl", "ara", "requests"} <= listed
     assert listed == {"httpx", "jinja2", "markupsafe", "xlsxwriter", "pyyaml"}
     ee = yaml.safe_load((COLLECTION / "meta/execution-environment.yml").read_text())
     assert ee == {"version": 3, "dependencies": {"python": "requirements.txt"}}
