@@ -664,8 +664,9 @@ class RestconfClient:
                                      url, path)
         reset = _os_errno(exc) == errno.ECONNRESET
         if not self.answered and (reset or "without sending a response" in str(exc)):
-            return ProtocolFailure(f"connection to {where} {'reset' if reset else 'closed'} before any reply"
-                                   f"{f' ({exc})' if str(exc) else ''}: the device may have refused the TLS "
-                                   f"handshake{self._mtls_hint()}", url, path)
+            # one message for both: which of the two the client sees is a race, and the same device must
+            # give the same error from run to run (a sliced run's report equals the unsliced one)
+            return ProtocolFailure(f"connection to {where} closed or reset before any reply: the device may have "
+                                   f"refused the TLS handshake{self._mtls_hint()}", url, path)
         detail = f" ({exc})" if str(exc) else ""
         return ProtocolFailure(f"connection reset or closed by the device while reading {path}{detail}", url, path)

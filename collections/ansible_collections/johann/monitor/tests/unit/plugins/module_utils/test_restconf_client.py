@@ -203,11 +203,11 @@ def _raw(exc):
     (_raiser(lambda r: httpx.ConnectTimeout("t", request=r)), {"proxy": PROXY}, errors.RequestTimeout,
      f"timed out after 5 s connecting to 192.0.2.1:443 through the proxy {PROXY}"),
     (_raiser(lambda r: httpx.RemoteProtocolError("Server disconnected without sending a response.", request=r)), {},
-     errors.ProtocolFailure, "connection to 192.0.2.1:443 closed before any reply (Server disconnected without "
-     "sending a response.): the device may have refused the TLS handshake" + MTLS_HINT),
+     errors.ProtocolFailure, "connection to 192.0.2.1:443 closed or reset before any reply: the device may have "
+     "refused the TLS handshake" + MTLS_HINT),
     (_chained(lambda r: httpx.ReadError("", request=r), ConnectionResetError(104, "Connection reset by peer")), {},
-     errors.ProtocolFailure, "connection to 192.0.2.1:443 reset before any reply: the device may have refused the "
-     "TLS handshake" + MTLS_HINT),
+     errors.ProtocolFailure, "connection to 192.0.2.1:443 closed or reset before any reply: the device may have "
+     "refused the TLS handshake" + MTLS_HINT),
     (_raw(ssl.SSLError(1, "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required (_ssl.c:2580)")),
      {}, errors.CertificateFailed, "TLS handshake with 192.0.2.1:443 failed: tlsv13 alert certificate required"
      + MTLS_HINT),
