@@ -126,10 +126,10 @@ def test_what_ends_within_the_grace_time_is_not_reported():
                             env=dict(os.environ, **{leftovers.MARK: MARK}))
     try:
         assert proc.pid in [f.pid for f in leftovers.left_behind(os.getpid(), MARK, set(), frozenset(), (NET,))]
-        started = time.monotonic()
-        assert [f for f in leftovers.wait_for_none(os.getpid(), MARK, set(), grace=5.0, ports=frozenset(),
+        # a loaded machine may take seconds to start Python: the grace is long, the process ends well within it
+        assert [f for f in leftovers.wait_for_none(os.getpid(), MARK, set(), grace=60.0, ports=frozenset(),
                                                    networks=(NET,)) if f.pid == proc.pid] == []
-        assert time.monotonic() - started < 4
+        assert proc.poll() == 0   # it ended by itself: the wait saw its end, not its grace running out
     finally:
         proc.kill()
         proc.wait()
