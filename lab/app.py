@@ -18,8 +18,9 @@ from lab import pki, restconf
 from lab.cli import CliDevice
 from lab.fleet import Fleet, build_devices, credentials, write_inventory
 from lab.model import Clock, Device
-from lab.server import DeviceServer, StalledHandshake
+from lab.server import DeviceServer
 from lab.truth import device_truth
+from lab.wire import StalledHandshake
 
 if TYPE_CHECKING:
     from lab.ssh import SshServers

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import copy
 import hmac
 import json
 import random
-import socket
-import struct
-import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +22,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from lab import restconf
+from lab import hostile, restconf, wire
 from lab.encoding import RestconfError, dump_json
 from lab.model import Clock, Device
 
@@ -40,11 +36,6 @@ PROXY_LOGIN_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Web Authentication</ti
 # Faults that replace a 200 answer to a GET of the paths they name, checked in this order.
 HOSTILE_FAULTS = ("drip_headers", "drip_body", "lying_length", "reset_after", "endless_body", "gzip_bomb",
                   "nesting_bomb", "not_json", "bad_json")
-CHUNK = 65536
-ENDLESS_CHUNK = b"x" * CHUNK
-SPACES = b" " * (1 << 20)
-SENTINEL = "@@lab-hostile-sentinel@@"
-TCP_CLOSE_WAIT = 8   # tcpi_state of Linux's TCP_INFO once the peer has sent its FIN
 
 
 @dataclass
@@ -146,10 +137,10 @@ class DeviceServer:
         body, ctype = restconf.render(reply, accept, self.faults.get("media_type", profile.media_type),
                                       profile.xml_media_type)
         self.stats[str(reply.status)] += 1
-        hostile = self._hostile_fault(request.method, reply.status, path)
-        if hostile:
-            self.stats[hostile] += 1
-            return await getattr(self, "_" + hostile)(request, reply, body, ctype)
+        fault = self._hostile_fault(request.method, reply.status, path)
+        if fault:
+            self.stats[fault] += 1
+            return await getattr(self, "_" + fault)(request, reply, body, ctype)
         if reply.status == 200 and ctype and "json" in ctype and self._path_fault("malformed_json", path):
             body = body[: max(1, len(body) * 2 // 3)] + b',"'
         if self._path_fault("reset", path) and len(body) > 1:
@@ -169,7 +160,7 @@ class DeviceServer:
         response.content_length = len(body)
         await response.prepare(request)
         await response.write(body[: len(body) // 2])
-        await _hard_reset(request.transport)
+        await wire.hard_reset(request.transport)
         self.stats["reset"] += 1
         return response
 
@@ -195,7 +186,7 @@ class DeviceServer:
         """Run a long reply on the request's connection, registered so that the lab's stop can cut it.
 
         ``work`` says whether the reply was complete.  A client that leaves shows as a ConnectionError from
-        a write or as ``_gone`` (which the loops check); either way, and when the lab stops, the reply ends
+        a write or as ``wire.gone`` (which the loops check); either way, and when the lab stops, the reply ends
         and the connection is cut rather than kept alive with a reply cut short.
         """
         transport = request.transport
@@ -218,12 +209,12 @@ class DeviceServer:
         """Write ``data`` one byte per ``drip_interval_ms``; False when the client or the lab quits first."""
         interval = float(self.faults.get("drip_interval_ms", 200)) / 1000
         for i in range(len(data)):
-            if _gone(request, transport) or self.stopping.is_set():
+            if wire.gone(request, transport) or self.stopping.is_set():
                 return False
             transport.write(data[i:i + 1])
             if i + 1 < len(data) and await self._pause(interval):
                 return False
-        return not _gone(request, transport)
+        return not wire.gone(request, transport)
 
     async def _drip(self, request: web.BaseRequest, reply: restconf.Reply, body: bytes, ctype: str | None,
                     slow_head: bool) -> web.StreamResponse:
@@ -244,7 +235,7 @@ class DeviceServer:
             transport.write(head)
             return await self._trickle(request, transport, body)
 
-        return await self._hold(request, _AlreadySent(request.keep_alive), work)
+        return await self._hold(request, wire.AlreadySent(request.keep_alive), work)
 
     async def _drip_headers(self, request, reply, body, ctype) -> web.StreamResponse:
         return await self._drip(request, reply, body, ctype, slow_head=True)
@@ -260,7 +251,7 @@ class DeviceServer:
         async def work(transport: asyncio.BaseTransport) -> bool:
             await response.prepare(request)
             await response.write(body)
-            while not _gone(request, transport) and not await self._pause(0.25):
+            while not wire.gone(request, transport) and not await self._pause(0.25):
                 pass
             return False
 
@@ -272,7 +263,7 @@ class DeviceServer:
         response.content_length = len(body)
         await response.prepare(request)
         await response.write(body[: int(self.faults["reset_after"])])
-        await _hard_reset(request.transport)
+        await wire.hard_reset(request.transport)
         return response
 
     async def _stream(self, request: web.BaseRequest, headers: dict[str, str], chunks: Iterator[bytes],
@@ -294,7 +285,7 @@ class DeviceServer:
                 # it drops writes silently (no pause, no error) until a callback closes the connection,
                 # which a loop that never yields would never let run: the lab would hang, spinning.
                 await asyncio.sleep(0)
-                if _gone(request, transport) or self.stopping.is_set():
+                if wire.gone(request, transport) or self.stopping.is_set():
                     return False
             await response.write_eof()
             return True
@@ -303,20 +294,20 @@ class DeviceServer:
 
     async def _endless_body(self, request, reply, body, ctype) -> web.StreamResponse:
         """The opening of the real JSON reply up to its first string, then that string forever (chunked)."""
-        chunks = _endless(_string_opening(reply.document))
+        chunks = hostile.endless(hostile.string_opening(reply.document))
         return await self._stream(request, {"Content-Type": self._json_type()}, chunks)
 
     async def _gzip_bomb(self, request, reply, body, ctype) -> web.StreamResponse:
         """The real JSON reply without its closing brace, then endless spaces, gzipped as the client reads."""
         prefix = dump_json(reply.document)[:-1] if isinstance(reply.document, dict) else b'{"x":'
         headers = {"Content-Type": self._json_type(), "Content-Encoding": "gzip"}
-        return await self._stream(request, headers, _gzip_bomb(prefix))
+        return await self._stream(request, headers, hostile.gzip_bomb(prefix))
 
     async def _nesting_bomb(self, request, reply, body, ctype) -> web.StreamResponse:
         """``{"<top member>": [[[...]]]}`` nested ``nesting_depth`` deep, written in chunks (never held whole)."""
         depth = int(self.faults.get("nesting_depth", 300000))
-        head = b"{" + json.dumps(_top_member(reply.document)).encode() + b":"
-        chunks = _nesting(head, depth)
+        head = b"{" + json.dumps(hostile.top_member(reply.document)).encode() + b":"
+        chunks = hostile.nesting(head, depth)
         return await self._stream(request, {"Content-Type": self._json_type()}, chunks,
                                   length=len(head) + 2 * depth + 1)
 
@@ -327,80 +318,9 @@ class DeviceServer:
     async def _bad_json(self, request, reply, body, ctype) -> web.StreamResponse:
         """The real reply with one hostile defect (``bad_json`` kind); XML replies are left alone."""
         if ctype and "json" in ctype and isinstance(reply.document, dict):
-            body = hostile_json(reply.document, self.faults["bad_json"])
+            body = hostile.hostile_json(reply.document, self.faults["bad_json"])
         headers = _reply_headers(reply, ctype, None, True)
         return web.Response(status=200, body=body, headers=headers)
-
-
-class _AlreadySent(web.StreamResponse):
-    """A reply the handler wrote on the transport itself: aiohttp must not write one more."""
-
-    def __init__(self, keep_alive: bool) -> None:
-        super().__init__()
-        # aiohttp reads this to decide whether to wait for another request on the connection; the
-        # public API only offers force_close(), and prepare() (which would set it) must not run.
-        self._keep_alive = keep_alive
-
-    async def prepare(self, request: web.BaseRequest) -> None:
-        return None
-
-    async def write_eof(self, data: bytes = b"") -> None:
-        return None
-
-
-class StalledHandshake(asyncio.Protocol):
-    """``tls_stall``: a plain TCP listener that reads the ClientHello and never answers it."""
-
-    def __init__(self, server: DeviceServer) -> None:
-        self.server = server
-        self.transport: asyncio.BaseTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-        self.server.streams.add(transport)
-        self.server.stats["tls_stall"] += 1
-
-    def data_received(self, data: bytes) -> None:
-        """Read and drop: the client's bytes are consumed, so it waits on the handshake, not on a full window."""
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.server.streams.discard(self.transport)
-
-
-async def _hard_reset(transport: asyncio.BaseTransport | None) -> None:
-    """Reset the TCP connection (RST, not FIN) once what was written has left: SO_LINGER 0, then abort."""
-    for _ in range(40):   # what TLS still buffers goes to the socket first (bounded: a reader may be stuck)
-        if transport is None or transport.is_closing() or not transport.get_write_buffer_size():
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.05)  # let TLS flush what was written before the reset
-    sock = transport.get_extra_info("socket") if transport else None
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    if transport is not None:
-        transport.abort()
-
-
-def _gone(request: web.BaseRequest, transport: asyncio.BaseTransport) -> bool:
-    """The client left: aiohttp has seen the connection lost, the transport is closing, or the peer's FIN came."""
-    return request.transport is None or transport.is_closing() or _peer_closed(transport)
-
-
-def _peer_closed(transport: asyncio.BaseTransport) -> bool:
-    """The peer sent its FIN (the socket is in CLOSE_WAIT).
-
-    uvloop's TLS layer then drops whatever the application writes, without an error and without pausing,
-    until it has flushed and closed the socket, which a client that stopped reading may never let it do:
-    a stream would write into the void for ever.  Linux only (TCP_INFO); elsewhere, never.
-    """
-    sock = transport.get_extra_info("socket")
-    tcp_info = getattr(socket, "TCP_INFO", None)
-    if sock is None or tcp_info is None:
-        return False
-    try:
-        return sock.getsockopt(socket.IPPROTO_TCP, tcp_info, 1)[0] == TCP_CLOSE_WAIT
-    except OSError:
-        return False
 
 
 def _reply_headers(reply: restconf.Reply, ctype: str | None, length: int | None, keep_alive: bool) -> dict[str, str]:
@@ -418,138 +338,6 @@ def _reply_headers(reply: restconf.Reply, ctype: str | None, length: int | None,
 def _raw_head(status: int, headers: dict[str, str]) -> bytes:
     lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", *(f"{k}: {v}" for k, v in headers.items())]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def _top_member(document: dict | None) -> str:
-    return next(iter(document)) if document else "ietf-restconf:data"
-
-
-def _endless(opening: bytes) -> Iterator[bytes]:
-    yield opening
-    while True:
-        yield ENDLESS_CHUNK
-
-
-def _nesting(head: bytes, depth: int) -> Iterator[bytes]:
-    yield head
-    for bracket in (b"[", b"]"):
-        left = depth
-        while left:
-            n = min(left, CHUNK)
-            yield bracket * n
-            left -= n
-    yield b"}"
-
-
-def _gzip_bomb(prefix: bytes) -> Iterator[bytes]:
-    """A gzip stream of ``prefix`` and then spaces without end, made as it is read.
-
-    Each MiB of spaces deflates to about 1 kB (a thousandfold), but compressing it costs some 5 ms, which
-    a fast reader would turn into a busy lab.  Once the window holds only spaces, a sync-flushed block of
-    a MiB of spaces comes out the same every time (the compressor's state repeats): the lab then sends
-    that block over and over, which decodes exactly as if compressed anew.  If it ever differs (another
-    zlib), every block is compressed afresh.
-    """
-    packer = zlib.compressobj(9, zlib.DEFLATED, 31)   # wbits 31: a gzip header and wrapper
-    yield packer.compress(prefix) + packer.flush(zlib.Z_SYNC_FLUSH)
-    previous = b""
-    while True:
-        block = packer.compress(SPACES) + packer.flush(zlib.Z_SYNC_FLUSH)
-        if block == previous:
-            break
-        previous = block
-        yield block
-    steady = block * 64   # about 66 kB that inflate to 64 MiB
-    while True:
-        yield steady
-
-
-# ---------------------------------------------------------------- hostile JSON (``bad_json``)
-Keys = list   # member names and list indexes from the document's root to a leaf
-
-
-def _first(value, wanted: Callable[[str | int, object], bool], path: Keys) -> Keys | None:
-    """Depth first, the path of the first member or item (name, value) that ``wanted`` accepts."""
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        if wanted(key, item):
-            return [*path, key]
-        found = _first(item, wanted, [*path, key])
-        if found:
-            return found
-    return None
-
-
-def _is_number(_key, value) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)) or \
-        (isinstance(value, str) and value.isdigit())
-
-
-def _is_string(_key, value) -> bool:
-    return isinstance(value, str)
-
-
-def _is_named_string(key, value) -> bool:
-    return isinstance(key, str) and isinstance(value, str)
-
-
-def _target(document: dict, *wants: Callable) -> Keys:
-    """The first leaf that the first fitting rule finds; the top member's value when none does."""
-    for wanted in wants:
-        found = _first(document, wanted, [])
-        if found:
-            return found
-    return [next(iter(document))]
-
-
-def _replace(document: dict, path: Keys, raw: bytes) -> bytes:
-    """The document as JSON with the value at ``path`` written as ``raw`` bytes (which json could not write)."""
-    doc = copy.deepcopy(document)
-    holder = doc
-    for key in path[:-1]:
-        holder = holder[key]
-    holder[path[-1]] = SENTINEL
-    return dump_json(doc).replace(json.dumps(SENTINEL).encode(), raw, 1)
-
-
-def _hostname_first(key, value) -> bool:
-    return key == "hostname" and isinstance(value, str)
-
-
-def hostile_json(document: dict, kind: str) -> bytes:
-    """The reply ``document`` with exactly one defect of ``kind`` (see FAULTS in lab/fleet.py)."""
-    if kind == "top_level_array":
-        return b"[1,2,3]"
-    if kind == "top_level_string":
-        return b'"hello"'
-    if kind in ("huge_number", "infinite_number"):
-        raw = b"1" + b"0" * 99999 if kind == "huge_number" else b"1e999999"
-        return _replace(document, _target(document, _is_number, _is_string), raw)
-    path = _target(document, _hostname_first, _is_named_string if kind == "duplicate_keys" else _is_string)
-    value = _get(document, path)
-    real = json.dumps(value, ensure_ascii=False).encode()
-    if kind == "invalid_utf8":
-        return _replace(document, path, real[:-1] + b'\xff"' if isinstance(value, str) else b'"\xff"')
-    decoy = json.dumps(f"{value}-duplicate" if isinstance(value, str) else "duplicate").encode()
-    return _replace(document, path, real + b"," + json.dumps(path[-1]).encode() + b":" + decoy)
-
-
-def _get(document: dict, path: Keys):
-    value = document
-    for key in path:
-        value = value[key]
-    return value
-
-
-def _string_opening(document: dict | None) -> bytes:
-    """The real reply's JSON up to the opening quote of its first string: what an endless string follows."""
-    if not isinstance(document, dict) or not document:
-        return b'{"ietf-restconf:data":"'
-    path = _target(document, _is_string)
-    if not isinstance(_get(document, path), str):
-        return b"{" + json.dumps(path[0]).encode() + b':"'
-    text = _replace(document, path, b"\0")
-    return text[: text.index(b"\0")] + b'"'
 
 
 def parse_query(raw: str) -> list[tuple[str, str]]:
