@@ -84,8 +84,7 @@ ifeq ($(ARA_DB),postgresql)
 	@echo "Record there with ARA's callback threads (and restart only this server if it stops):"
 	@echo "  export ARA_CALLBACK_THREADS=4 JOHANN_ARA_DATA_DIR=$(ARA_PG_DATA)"
 else ifeq ($(ARA_DB),sqlite)
-	@PYTHONPATH=collections $(PY) -c 'import sys; from ansible_collections.johann.monitor.plugins.callback import ara_server as a; \
-		sys.exit(0 if a.answers("$(ARA_SERVER)") else a.start_server("$(ARA_SERVER)", "$(ARA_DATA)", 30))'
+	@$(PY) tools/ara_server.py start $(ARA_SERVER) $(ARA_DATA) --timeout 30
 	@echo "ARA: $(ARA_SERVER) (data in $(ARA_DATA))"
 else
 	$(error ARA_DB is sqlite (the default) or postgresql, not '$(ARA_DB)')
@@ -221,11 +220,11 @@ matrix: browser-deps postgresql-deps
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 bench-quick: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(PY) bench/run.py --quick $(BENCH_ARGS)
+	$(PY) -m bench.run --quick $(BENCH_ARGS)
 
 # The chaos suite (bench/chaos.py): every misbehaving device and controller fault, then 1000 devices with
 # 20% faulty; results in bench/results/<date>-chaos.{md,json}. The report-directory cases mount tmpfs (root).
@@ -233,7 +232,7 @@ bench-quick: $(STAMP)
 CHAOS_ARGS ?=
 
 chaos: $(STAMP)
-	$(PY) bench/chaos.py $(CHAOS_ARGS)
+	$(PY) -m bench.chaos $(CHAOS_ARGS)
 
 clean: ara-stop
 	-$(PY) -m lab stop

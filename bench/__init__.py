@@ -1,1 +1,1 @@
-"""Benchmarks of johann.monitor and its lab; entry point ``bench/run.py`` (``make bench``)."""
+"""Benchmarks of johann.monitor and its lab; entry point ``python -m bench.run`` from the root (``make bench``)."""

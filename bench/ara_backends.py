@@ -1,8 +1,8 @@
 """ARA's two backends on one monitor run: off, the local SQLite server, and a team's PostgreSQL; database sizes.
 
-    .venv/bin/python bench/ara_backends.py                  # 1000 devices, latency 0, once each: about 6 minutes
-    .venv/bin/python bench/ara_backends.py --quick          # 200 devices: under 2 minutes
-    .venv/bin/python bench/ara_backends.py --devices 300 --repeat 2
+    .venv/bin/python -m bench.ara_backends                  # 1000 devices, latency 0, once each: about 6 minutes
+    .venv/bin/python -m bench.ara_backends --quick          # 200 devices: under 2 minutes
+    .venv/bin/python -m bench.ara_backends --devices 300 --repeat 2
 
 A stage of ``make bench`` (bench/run.py; ``--skip-ara-db`` leaves it out). One lab (127.87.0.0/16, state in
 bench/work/ara-db/), then playbooks/monitor.yml with the project's ansible.cfg, by bench/ara_overhead.py's
@@ -23,17 +23,10 @@ Results: bench/results/<date>-ara-db[-quick].{md,json}.
 """
 from __future__ import annotations
 
-import argparse
-import shlex
 import sys
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/ara_backends.py` from anywhere
-
-from bench import ara_overhead, procfs, results  # noqa: E402
-from bench.lab_process import ROOT  # noqa: E402
+from bench import ara_overhead, results
 
 VARIANTS = ["off", "project", "postgresql"]
 NAMES = {"off": "ARA off", "project": "SQLite server (1 worker, threads 0)",
@@ -95,29 +88,23 @@ def markdown(data: dict) -> list[str]:
                      f"{s['bytes_30_days_at_1000'] / 1e9:.1f} GB |")
     lines += ["", "Every run:", "", "| variant | wall s | CPU s | server CPU s | DB CPU s | lab CPU s | others' CPU s | "
               "load | DB bytes before / after | recorded |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
-    for r in runs:
-        recorded = ara_overhead.recorded_cell(r)
-        lines.append(f"| {r['variant']} | {r['wall_s']} | {r['cpu_s']} | {r['server_cpu_s'] if r['server_cpu_s'] is not None else '–'} | "
-                     f"{r['db_cpu_s'] if r.get('db_cpu_s') is not None else '–'} | {r['lab_cpu_s']} | {r['others_cpu_s']} | "
-                     f"{r['load_before'][0]} | {r.get('db_bytes_before') or '–'} / {r.get('db_bytes_after') or '–'} | "
-                     f"{recorded} |")
-    lines += ["", "Checks: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in data["checks"].items()), ""]
+    lines += [f"| {r['variant']} | {r['wall_s']} | {r['cpu_s']} | {results.cell(r['server_cpu_s'])} | "
+              f"{results.cell(r.get('db_cpu_s'))} | {r['lab_cpu_s']} | {r['others_cpu_s']} | {r['load_before'][0]} | "
+              f"{r.get('db_bytes_before') or '–'} / {r.get('db_bytes_after') or '–'} | {ara_overhead.recorded_cell(r)} |"
+              for r in runs]
+    lines += ["", results.checks(data), ""]
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bench/ara_backends.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = results.parser("ara_backends", __doc__)
     parser.add_argument("--quick", action="store_true", help="200 devices (under 2 minutes)")
     parser.add_argument("--devices", type=int, help="lab size (default 1000, quick 200)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each variant (default 1)")
-    parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work")
     parser.add_argument("--no-write", action="store_true", help="print the summary, write no results files")
     args = parser.parse_args(argv)
     devices = args.devices or (200 if args.quick else 1000)
-    busy = procfs.machine_busy()
-    started, load_start, date = time.monotonic(), procfs.load_average(), datetime.now(UTC)
+    started = results.Started()
     ara_overhead._postgres().bin_dir()   # PostgreSQL missing: fail now (make postgresql-deps), not after the lab
     data = run(devices, args.repeat, args.work_dir.resolve() / "ara-db")
     for r in data["summary"]:
@@ -128,11 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ara-db: {variant} database +{_mb(s['bytes_per_run'])} per run; 30 days of 15-minute runs at 1000 "
               f"devices: {s['bytes_30_days_at_1000'] / 1e9:.1f} GB", flush=True)
     if not args.no_write:
-        command = "bench/ara_backends.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-        meta = {"started": date, "title": f"ARA off, SQLite and PostgreSQL on a {devices}-device monitor run",
-                "command": command.strip(), "mode": "quick" if args.quick else "default",
-                "total_s": round(time.monotonic() - started, 1), "load_average_start": load_start,
-                "busy_before": round(busy, 3)}
+        meta = started.meta(f"ARA off, SQLite and PostgreSQL on a {devices}-device monitor run",
+                            results.command("ara_backends", argv), args.quick)
         json_path, md_path = results.write(args.results_dir, "ara-db-quick" if args.quick else "ara-db", meta,
                                            [("ara_db", data, markdown)])
         print(f"results: {md_path} and {json_path.name}")

@@ -1,8 +1,8 @@
 """What ARA's recording adds to a full monitor run (playbooks/monitor.yml), and whether it recorded everything.
 
-    .venv/bin/python bench/ara_overhead.py                    # 1000 devices, latency 0 and 50 ms, x2, incl. offline
-    .venv/bin/python bench/ara_overhead.py --quick            # 200 devices, no offline variant: under 3 minutes
-    .venv/bin/python bench/ara_overhead.py --variants off,project,t4 --latency-ms 0 --repeat 3
+    .venv/bin/python -m bench.ara_overhead                    # 1000 devices, latency 0 and 50 ms, x2, incl. offline
+    .venv/bin/python -m bench.ara_overhead --quick            # 200 devices, no offline variant: under 3 minutes
+    .venv/bin/python -m bench.ara_overhead --variants off,project,t4 --latency-ms 0 --repeat 3
 
 Starts its own lab (127.87.0.0/16, state in bench/work/ara-overhead/) once per latency and runs the
 project's playbooks/monitor.yml with the project's ansible.cfg (ANSIBLE_CONFIG), its own report
@@ -35,10 +35,8 @@ import argparse
 import contextlib
 import ctypes
 import importlib.metadata
-import importlib.util
 import json
 import os
-import shlex
 import signal
 import socket
 import sqlite3
@@ -47,14 +45,11 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/ara_overhead.py` from anywhere
-
-from bench import procfs, results  # noqa: E402
-from bench.lab_process import ROOT, RunningLab  # noqa: E402
+from bench import procfs, results
+from bench.lab_process import ROOT, RunningLab
 
 NETWORK = "127.87.0.0/16"   # apart from the other benches (127.80), the demo (127.77) and the tests (127.78)
 PLAYBOOK = ROOT / "playbooks" / "monitor.yml"
@@ -112,8 +107,7 @@ QUICK_VARIANTS = ("off", "project")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bench/ara_overhead.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = results.parser("ara_overhead", __doc__)
     parser.add_argument("--quick", action="store_true", help="200 devices, latency 0 and 50 ms once each, "
                         "no offline variant (under 3 minutes)")
     parser.add_argument("--devices", type=int, help="lab size (default 1000, quick 200)")
@@ -122,8 +116,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--variants", help=f"comma-separated, from: {', '.join(VARIANTS)} "
                         f"(default {','.join(DEFAULT_VARIANTS)}; quick {','.join(QUICK_VARIANTS)})")
     parser.add_argument("--no-offline", action="store_true", help="leave out the offline variant (~5 min at 1000)")
-    parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work")
     parser.add_argument("--serial-report", action="store_true",
                         help="make ansible-playbook see one CPU, so the report writes its pages in one process "
                              "(the workaround for a hang of its former fork Pool, fixed since)")
@@ -141,9 +133,10 @@ class Lab(RunningLab):
 
 
 def _plugin():
-    """The project's ara_server callback module, for start_server() exactly as runs use it."""
-    sys.path.insert(0, str(ROOT / "collections"))
-    return importlib.import_module("ansible_collections.johann.monitor.plugins.callback.ara_server")
+    """The project's ara_server callback module, for start_server() exactly as runs use it (tools/ara_server.py
+    loads it by its FQCN, as make ara-start does)."""
+    from tools import ara_server
+    return ara_server.plugin()
 
 
 def _free_port() -> int:
@@ -459,8 +452,6 @@ def run_once(variant: str, lab: Lab, latency: float, index: int, work: Path, ser
 
 def _postgres():
     """tools/postgres.py (a private PostgreSQL cluster from Debian's package)."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     from tools import postgres
     return postgres
 
@@ -595,13 +586,10 @@ def markdown(data: dict) -> list[str]:
               "Every run (load average before it; others' CPU = machine busy - ansible - server - lab):", "",
               "| variant | latency | # | wall s | CPU s | server CPU s | server start s | lab CPU s | others' CPU s | "
               "load | recorded |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
-    for r in data["runs"]:
-        recorded = recorded_cell(r)
-        lines.append(f"| {r['variant']} | {r['latency_ms']:g} | {r['repeat']} | {r['wall_s']} | {r['cpu_s']} | "
-                     f"{r['server_cpu_s'] if r['server_cpu_s'] is not None else '–'} | "
-                     f"{r['server_startup_s'] if r['server_startup_s'] is not None else '–'} | {r['lab_cpu_s']} | "
-                     f"{r['others_cpu_s']} | {r['load_before'][0]} | {recorded} |")
-    lines += ["", "Checks: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in data["checks"].items()), ""]
+    lines += [f"| {r['variant']} | {r['latency_ms']:g} | {r['repeat']} | {r['wall_s']} | {r['cpu_s']} | "
+              f"{results.cell(r['server_cpu_s'])} | {results.cell(r['server_startup_s'])} | {r['lab_cpu_s']} | "
+              f"{r['others_cpu_s']} | {r['load_before'][0]} | {recorded_cell(r)} |" for r in data["runs"]]
+    lines += ["", results.checks(data), ""]
     return lines
 
 
@@ -624,19 +612,15 @@ def options(args: argparse.Namespace) -> tuple[int, list[float], int, list[str]]
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     devices, latencies, repeat, variants = options(args)
-    busy = procfs.machine_busy()
-    started, load_start, date = time.monotonic(), procfs.load_average(), datetime.now(UTC)
+    started = results.Started()
     data = run(devices, latencies, repeat, variants, args.work_dir.resolve() / "ara-overhead",
                args.serial_report)
     data["serial_report"] = args.serial_report
     if args.no_write:
         print(json.dumps(data, indent=2))
     else:
-        command = "bench/ara_overhead.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-        meta = {"started": date, "title": f"ARA's overhead on a {devices}-device monitor run",
-                "command": command.strip(), "mode": "quick" if args.quick else "default",
-                "total_s": round(time.monotonic() - started, 1), "load_average_start": load_start,
-                "busy_before": round(busy, 3)}
+        meta = started.meta(f"ARA's overhead on a {devices}-device monitor run",
+                            results.command("ara_overhead", argv), args.quick)
         json_path, md_path = results.write(args.results_dir, "ara-quick" if args.quick else "ara", meta,
                                            [("ara", data, markdown)])
         print(f"results: {md_path} and {json_path.name}")

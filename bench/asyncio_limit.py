@@ -1,14 +1,14 @@
 """The practical limit: read what device_info reads from every device, with plain asyncio + httpx, no Ansible.
 
-    .venv/bin/python bench/asyncio_limit.py --inventory bench/work/fleet/lat0/inv-100.yml --json out.json
-    .venv/bin/python bench/asyncio_limit.py --inventory ... --client aiohttp   # the aiohttp reference
+    .venv/bin/python -m bench.asyncio_limit --inventory bench/work/fleet/lat0/inv-100.yml --json out.json
+    .venv/bin/python -m bench.asyncio_limit --inventory ... --client aiohttp   # the aiohttp reference
 
 Per device, the same GETs johann.monitor.device_info makes with its defaults (gather all sections):
 
 1. ``/.well-known/host-meta`` (the RESTCONF root, RFC 8040 discovery);
 2. ``{root}/data/ietf-yang-library:modules-state`` (RFC 7895), on 404 ``ietf-yang-library:yang-library``
    (RFC 8525): the implemented YANG modules;
-3. the platform's resources (the collection's own ``_normalise/platforms.py`` tables, imported here: the
+3. the platform's resources (the collection's own ``_normalise/platforms.py`` tables, from bench/internals.py: the
    platform detected from the modules, every resource a section reads, leaving out those whose module
    the device does not implement), ``{root}/data/{path}`` with the resource's query parameters.
 
@@ -39,15 +39,12 @@ from pathlib import Path
 import httpx
 import yaml
 
+from bench.internals import platforms  # the collection's resource tables (pure Python, no Ansible)
+
 try:
     import aiohttp
 except ImportError:   # only --client aiohttp needs it (requirements.txt has it)
     aiohttp = None
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "collections"))   # the collection's resource tables (pure Python, no Ansible)
-
-from ansible_collections.johann.monitor.plugins.module_utils._normalise import platforms  # noqa: E402
 
 JSON = "application/yang-data+json"
 XRD = "application/xrd+xml"
@@ -214,7 +211,7 @@ def _loop_factory(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bench/asyncio_limit.py", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bench.asyncio_limit", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--inventory", type=Path, required=True, help="a lab inventory (YAML)")
     parser.add_argument("--concurrency", type=int, default=50, help="devices at a time (ansible.cfg's forks)")

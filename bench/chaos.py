@@ -21,16 +21,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/chaos.py` from anywhere
-
-from bench import chaos_cases, procfs, results  # noqa: E402
-from bench.chaos_controller import CONTROLLER_CASES, controller_cases  # noqa: E402
-from bench.chaos_run import (  # noqa: E402
+from bench import chaos_cases, results
+from bench.chaos_controller import CONTROLLER_CASES, controller_cases
+from bench.chaos_run import (
     NETWORK,
     Lab,
     _ended,
@@ -41,7 +37,7 @@ from bench.chaos_run import (  # noqa: E402
     start_lab,
     summary_of,
 )
-from bench.lab_process import ROOT, inventory_subset  # noqa: E402
+from bench.lab_process import ROOT, inventory_subset
 
 # ---------------------------------------------------------------- the device cases
 
@@ -147,14 +143,11 @@ def markdown(data: dict) -> list[str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bench/chaos.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = results.parser("chaos", __doc__, ROOT / "bench" / "work" / "chaos")
     parser.add_argument("--deadline", type=float, default=60.0, help="restconf_deadline of the runs (default 60)")
     parser.add_argument("--cases", help="comma-separated case names (default: every device and controller case; "
                                         "none: only the fleet)")
     parser.add_argument("--fleet-devices", type=int, default=1000, help="size of the 20%%-faulty fleet (0: skip)")
-    parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work" / "chaos")
     return parser
 
 
@@ -167,8 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"unknown cases {sorted(unknown)}")
     work = args.work_dir.resolve()
     subprocess.run(["rm", "-rf", str(work)], check=True)
-    busy = procfs.machine_busy()
-    started, load_start, date = time.monotonic(), procfs.load_average(), datetime.now(UTC)
+    started = results.Started()
     fleet_file = chaos_cases.write_fleet(work / "fleet.yml", network=NETWORK, healthy=1)
     lab = start_lab(work / "small", fleet_file)
     try:
@@ -182,10 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         data["fleet"] = fleet_stage(work, args.fleet_devices, args.deadline)
         print(f"chaos: fleet: {data['fleet']['faulty_run']['wall_s']} s against {data['fleet']['healthy_run']['wall_s']}"
               f" s healthy; problems {data['fleet']['problem_count']}", flush=True)
-    meta = {"started": date, "title": "chaos: devices and a controller that misbehave", "mode": "default",
-            "command": "bench/chaos.py " + " ".join(sys.argv[1:] if argv is None else argv),
-            "total_s": round(time.monotonic() - started, 1), "load_average_start": load_start,
-            "busy_before": round(busy, 3)}
+    meta = started.meta("chaos: devices and a controller that misbehave", results.command("chaos", argv), False)
     json_path, md_path = results.write(args.results_dir, "chaos", meta, [("chaos", data, markdown)])
     print(f"results: {md_path}, {json_path.name}")
     failed = [r["case"] for r in [*data["devices"], *data["controller"]] if not r["ok"]]

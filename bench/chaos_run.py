@@ -20,11 +20,9 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench import ara_overhead, chaos_cases, procfs  # noqa: E402
-from bench.lab_process import ROOT, RunningLab  # noqa: E402
-from bench.slices_bench import read_fleet  # noqa: E402
+from bench import ara_overhead, chaos_cases, procfs
+from bench.lab_process import ROOT, RunningLab
+from bench.slices_bench import read_fleet
 
 NETWORK = "127.89.0.0/16"   # apart from the demo (127.77), tests (127.78/79), other benches (127.80/87/88)
 PLAYBOOK = ROOT / "playbooks" / "monitor.yml"

@@ -1,8 +1,8 @@
 """The monitor against its alternatives over one lab fleet: Ansible's floor, ARA off/on, netcommon, asyncio.
 
-    .venv/bin/python bench/fleet_bench.py            # 100, 300, 1000 devices at 0 and 50 ms; netcommon at 20
-    .venv/bin/python bench/fleet_bench.py --quick    # 50, 100 devices at 0 ms; netcommon at 6 (under 3 minutes: ~2.5)
-    .venv/bin/python bench/fleet_bench.py --sizes 100,1000 --latency-ms 50 --skip netcommon
+    .venv/bin/python -m bench.fleet_bench            # 100, 300, 1000 devices at 0 and 50 ms; netcommon at 20
+    .venv/bin/python -m bench.fleet_bench --quick    # 50, 100 devices at 0 ms; netcommon at 6 (under 3 minutes: ~2.5)
+    .venv/bin/python -m bench.fleet_bench --sizes 100,1000 --latency-ms 50 --skip netcommon
 
 One lab per latency (127.88.0.0/16, state in bench/work/fleet/), as big as the largest size, TLS verified
 against its CA everywhere. For a size N the runs read the first N devices (the lab interleaves its
@@ -34,26 +34,21 @@ import argparse
 import json
 import os
 import resource
-import shlex
 import sqlite3
 import subprocess
 import sys
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/fleet_bench.py` from anywhere
-
-from bench import ara_overhead, netcommon_bench, procfs, results  # noqa: E402
-from bench.lab_process import ROOT, RunningLab, inventory_subset  # noqa: E402
+from bench import ara_overhead, netcommon_bench, procfs, results
+from bench.lab_process import ROOT, RunningLab, inventory_subset
 
 NETWORK = "127.88.0.0/16"   # apart from the lab bench (127.80), ARA's (127.87), the demo (127.77), the tests (127.78)
 CONFIG = ROOT / "ansible.cfg"
 FLOOR_PLAYBOOK = ROOT / "bench" / "netcommon" / "noop.yml"
 NETCOMMON_PLAYBOOK = ROOT / "bench" / "netcommon" / "fleet_restconf_get.yml"
 NETCOMMON_CONFIG = ROOT / "bench" / "netcommon" / "fleet.cfg"
-LIMIT_SCRIPT = ROOT / "bench" / "asyncio_limit.py"
+LIMIT_MODULE = "bench.asyncio_limit"   # python -m, from ROOT (run_watched's cwd)
 RUN_TIMEOUT_S = 900
 RUNNERS = ("floor", "floor-ara", "johann-worker", "johann-off", "johann-ara", "limit", "netcommon")
 # at the largest size and the last latency only (the targets' point): what ARA costs Ansible itself, and
@@ -163,7 +158,7 @@ def run_johann(lab: Lab, inventory: Path, count: int, latency: float, variant: s
 
 def run_limit(lab: Lab, inventory: Path, count: int, run_dir: Path) -> dict:
     out = run_dir / "limit.json"
-    row = timed([sys.executable, str(LIMIT_SCRIPT), "--inventory", str(inventory), "--json", str(out)],
+    row = timed([sys.executable, "-m", LIMIT_MODULE, "--inventory", str(inventory), "--json", str(out)],
                 {**os.environ}, lab, run_dir / "limit.log")
     summary = json.loads(out.read_text()) if out.exists() else {}
     row.update(complete=row["rc"] == 0 and summary.get("read") == count, devices_ok=summary.get("read", 0),
@@ -451,20 +446,17 @@ def markdown(data: dict) -> list[str]:
                      "wall, CPU and the netcommon ratios are lower bounds." if nc["timed_out"] else "")]
     lines += ["", "Labs: " + "; ".join(f"{k} ms: {v['ready']} (VmHWM {v['vm_hwm_mib']} MiB)"
                                          for k, v in data["labs"].items()),
-              "", "Checks: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in data["checks"].items()), ""]
+              "", results.checks(data), ""]
     return lines
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bench/fleet_bench.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = results.parser("fleet_bench", __doc__)
     parser.add_argument("--quick", action="store_true", help="50 and 100 devices, 0 ms only, netcommon at 6")
     parser.add_argument("--sizes", help="comma-separated device counts (default 100,300,1000; quick 50,100)")
     parser.add_argument("--latency-ms", help="comma-separated per-device latencies (default 0,50; quick 0)")
     parser.add_argument("--netcommon-at", type=int, help="the one size netcommon runs at (default 20, quick 6)")
     parser.add_argument("--skip", default="", help=f"comma-separated runners to leave out, from {', '.join(RUNNERS)}")
-    parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work")
     parser.add_argument("--no-write", action="store_true", help="print the JSON, write no results files")
     return parser
 
@@ -479,21 +471,17 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"unknown runners {sorted(unknown)}; known: {', '.join(RUNNERS)}")
     netcommon_at = args.netcommon_at or mode["netcommon_at"]
-    busy = procfs.machine_busy()
-    started, load_start, date = time.monotonic(), procfs.load_average(), datetime.now(UTC)
+    started = results.Started()
     data = run(sizes, latencies, netcommon_at, skip, args.work_dir.resolve() / "fleet")
     name = "fleet-quick" if args.quick else "fleet"
     if args.no_write:
         print(json.dumps(data, indent=2))
     else:
         args.results_dir.mkdir(parents=True, exist_ok=True)
-        png = plot(data, args.results_dir / f"{date:%Y-%m-%d}-{name}.png")
+        png = plot(data, args.results_dir / f"{started.date:%Y-%m-%d}-{name}.png")
         data["plot"] = png.name if png else None
-        command = "bench/fleet_bench.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-        meta = {"started": date, "title": f"the monitor over a fleet of {', '.join(map(str, sizes))} devices "
-                f"against Ansible's floor, asyncio and netcommon", "command": command.strip(),
-                "mode": "quick" if args.quick else "default", "total_s": round(time.monotonic() - started, 1),
-                "load_average_start": load_start, "busy_before": round(busy, 3)}
+        meta = started.meta(f"the monitor over a fleet of {', '.join(map(str, sizes))} devices against Ansible's "
+                            "floor, asyncio and netcommon", results.command("fleet_bench", argv), args.quick)
         json_path, md_path = results.write(args.results_dir, name, meta, [("fleet", data, markdown)])
         print(f"results: {md_path}, {json_path.name}" + (f", {png.name}" if png else ""))
     t = data["targets"]

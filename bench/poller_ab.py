@@ -1,8 +1,8 @@
 """Before and after for the poller (issue 17): monitor.yml from two states of the code, side by side on one lab.
 
-    .venv/bin/python bench/poller_ab.py                                  # HEAD against the working tree, 1000 devices
-    .venv/bin/python bench/poller_ab.py --devices 300 --rounds 1
-    .venv/bin/python bench/poller_ab.py --before-tree /tmp/old --after-tree /tmp/new --json out.json --md out.md
+    .venv/bin/python -m bench.poller_ab                                  # HEAD against the working tree, 1000 devices
+    .venv/bin/python -m bench.poller_ab --devices 300 --rounds 1
+    .venv/bin/python -m bench.poller_ab --before-tree /tmp/old --after-tree /tmp/new --json out.json --md out.md
 
 One lab (127.91.0.0/16, latency 0, state in bench/work/poller-ab/, profiles iosxe-17 : iosxe-16.12 : ietf =
 2 : 1 : 1, TLS verified against its CA). Each code state is a tree with ansible.cfg, the collection, the
@@ -27,10 +27,8 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/poller_ab.py` from anywhere
-
-from bench import ara_overhead, fleet_bench, procfs, scale_bench  # noqa: E402
-from bench.lab_process import ROOT, RunningLab  # noqa: E402
+from bench import ara_overhead, fleet_bench, procfs, scale_bench
+from bench.lab_process import ROOT, RunningLab
 
 NETWORK = "127.91.0.0/16"   # apart from the other benches (127.80, 127.87-89, 127.93) and the tests (127.78)
 RUN_TIMEOUT_S = 900
@@ -88,7 +86,7 @@ def run_monitor(tree: Path, lab: Lab, inventory: Path, count: int, run_dir: Path
 def run_limit(lab: Lab, inventory: Path, count: int, client: str, run_dir: Path) -> dict:
     out = run_dir / "limit.json"
     lab_before = procfs.cpu_seconds(lab.pid)
-    row = watched([sys.executable, str(fleet_bench.LIMIT_SCRIPT), "--inventory", str(inventory), "--client", client,
+    row = watched([sys.executable, "-m", fleet_bench.LIMIT_MODULE, "--inventory", str(inventory), "--client", client,
                    "--json", str(out)], dict(os.environ), run_dir / "limit.log", ROOT)
     row["lab_cpu_s"] = round(procfs.cpu_seconds(lab.pid) - lab_before, 2)
     read = json.loads(out.read_text()).get("read") if out.exists() else 0
@@ -186,7 +184,7 @@ def markdown(data: dict) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bench/poller_ab.py", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bench.poller_ab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2)

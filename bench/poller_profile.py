@@ -1,9 +1,9 @@
 """The shared poller's CPU per device, part by part, against the asyncio limits (issue 17).
 
-    .venv/bin/python bench/poller_profile.py                       # 1000 devices: its own lab, every mode (~3 min)
-    .venv/bin/python bench/poller_profile.py --devices 200 --modes parts,cprofile
-    .venv/bin/python bench/poller_profile.py --inventory bench/work/p/lab/inventory.yml --modes inproc
-    .venv/bin/python bench/poller_profile.py --collections /tmp/old/collections --modes inproc   # other code
+    .venv/bin/python -m bench.poller_profile                       # 1000 devices: its own lab, every mode (~3 min)
+    .venv/bin/python -m bench.poller_profile --devices 200 --modes parts,cprofile
+    .venv/bin/python -m bench.poller_profile --inventory bench/work/p/lab/inventory.yml --modes inproc
+    .venv/bin/python -m bench.poller_profile --collections /tmp/old/collections --modes inproc   # other code
 
 Without ``--inventory`` it starts its own lab (``--devices``, profiles iosxe-17 : iosxe-16.12 : ietf = 2 : 1 : 1,
 latency 0, 127.93.0.0/16, state in bench/work/poller-profile/) and stops it at the end. Every device is read the
@@ -48,14 +48,14 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import internals
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))   # `python bench/poller_profile.py` from anywhere
 
 NETWORK = "127.93.0.0/16"   # apart from the other benches (127.80, 127.87-89) and the tests (127.78)
 MODES = ("limits", "poller", "inproc", "parts", "cprofile")
-LIMIT_SCRIPT = ROOT / "bench" / "asyncio_limit.py"
-POLLER_CODE = ("import sys; from ansible_collections.johann.monitor.plugins.plugin_utils._poller import main; "
-               "sys.exit(main(sys.argv[1:]))")   # what _poller._start runs
+LIMIT_MODULE = "bench.asyncio_limit"   # run as python -m from ROOT
+POLLER_CODE = internals.POLLER_CODE   # what _poller._start runs
 PARTS = ("tls_context", "tls_handshake", "tls_records", "decode", "normalise", "alerts", "encode", "handover")
 LABELS = {
     "tls_context": "TLS context (ssl_context: CA bundle, client certificate)",
@@ -74,7 +74,7 @@ GROUPS = ("aiohttp", "httpx", "httpcore", "h11", "anyio", "asyncio event loop an
 
 
 def _use_collections(path: Path) -> None:
-    sys.path.insert(0, str(path))
+    internals.use(path)
 
 
 # ---------------------------------------------------------------- the devices and their options
@@ -84,7 +84,7 @@ def load_devices(inventory: Path, count: int | None) -> list[tuple[str, dict]]:
     """(inventory name, device_info's validated parameters) per device, as a worker hands them to the poller."""
     import yaml
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-    from ansible_collections.johann.monitor.plugins.module_utils._tasks import device_info_spec
+    device_info_spec = internals.tasks.device_info_spec
 
     data = yaml.safe_load(inventory.read_text())
     variables = data["all"]["vars"]
@@ -138,7 +138,7 @@ class Timers:
         for owner, name, original in reversed(self._undo):
             setattr(owner, name, original)
         self._undo.clear()
-        from ansible_collections.johann.monitor.plugins.module_utils._restconf import client
+        client = internals.client
         getattr(client, "_CONTEXTS", {}).clear()   # its contexts have the timed SSLObject class
 
 
@@ -171,8 +171,7 @@ def _timed_sslobject(timers: Timers) -> type:
 
 
 def instrument(timers: Timers) -> None:
-    from ansible_collections.johann.monitor.plugins.module_utils import _device_info, _tasks
-    from ansible_collections.johann.monitor.plugins.module_utils._restconf import client, decode
+    _device_info, _tasks, client, decode = internals.device_info, internals.tasks, internals.client, internals.decode
 
     sslobject = _timed_sslobject(timers)
     original = client.ssl_context
@@ -199,7 +198,7 @@ def instrument(timers: Timers) -> None:
 
 async def poll_all(devices: list[tuple[str, dict]], concurrency: int, timers: Timers | None = None) -> Counter:
     """device_info for every device, ``concurrency`` at a time, each wrapped in the poller's hand-over."""
-    from ansible_collections.johann.monitor.plugins.module_utils._tasks import device_info
+    device_info = internals.tasks.device_info
 
     gate = asyncio.Semaphore(concurrency)
     statuses: Counter = Counter()
@@ -231,7 +230,7 @@ WITHOUT_SET: list[str] = []
 
 def without(names: list[str]) -> None:
     """Turn some of the client's fast paths off (issue 17: what each one saves, measured in the same run)."""
-    from ansible_collections.johann.monitor.plugins.module_utils._restconf import client, transport
+    client, transport = internals.client, internals.transport
 
     for name in names:
         if name == "aiohttp":   # httpx's own transport (httpcore, h11, anyio), called directly
@@ -336,8 +335,8 @@ def run_limit(inventory: Path, devices: int, client: str, work: Path) -> dict:
                                                                   work / f"inventory-{devices}.yml")
     out = work / f"limit-{client}.json"
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, str(LIMIT_SCRIPT), "--inventory", str(sub), "--client", client,
-                             "--loop", LOOP, "--json", str(out)], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", LIMIT_MODULE, "--inventory", str(sub), "--client", client,
+                             "--loop", LOOP, "--json", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL)
     rc, cpu, rss = _wait4(proc)
     wall = time.monotonic() - started
     summary = json.loads(out.read_text()) if out.exists() else {}
@@ -348,7 +347,7 @@ def run_limit(inventory: Path, devices: int, client: str, work: Path) -> dict:
 
 def run_poller(devices: list[tuple[str, dict]], concurrency: int, collections: Path, work: Path) -> dict:
     """The real shared poller process, driven by ``concurrency`` threads as Ansible's forks drive it."""
-    from ansible_collections.johann.monitor.plugins.plugin_utils import _poller
+    _poller = internals.poller
 
     sock = work.resolve() / f"poller-{os.getpid()}.sock"
     sock.unlink(missing_ok=True)
@@ -504,7 +503,7 @@ def markdown(data: dict) -> list[str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bench/poller_profile.py", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bench.poller_profile", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--inventory", type=Path, help="a running lab's inventory (default: start a lab here)")
     parser.add_argument("--devices", type=int, default=1000, help="devices read (default 1000)")
@@ -571,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.results_dir:
         from bench import results
         meta = {"started": started, "title": f"the shared poller's CPU per device ({data['devices']} devices)",
-                "command": "bench/poller_profile.py " + " ".join(sys.argv[1:] if argv is None else argv),
+                "command": "python -m bench.poller_profile " + " ".join(sys.argv[1:] if argv is None else argv),
                 "mode": "quick" if args.quick else "default", "total_s": round(time.monotonic() - clock, 1),
                 "busy_before": busy, "load_average_start": load}
         _json, md = results.write(args.results_dir, "poller-profile-quick" if args.quick else "poller-profile", meta,

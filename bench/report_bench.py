@@ -4,11 +4,17 @@ Records come from the lab's profiles answering in-process and the collection's
 normalisers (the same path as device_info, minus the network), cycled over the
 profiles, so a 1000-device report has realistic interfaces, sensors and faults.
 
-    .venv/bin/python bench/report_bench.py --devices 1000 [--history 30]
+    .venv/bin/python -m bench.report_bench --devices 1000 [--history 30]
 
 With --history N the report also gets N past runs (this run's summaries, shifted back
 5 minutes per run, as JSON text the way they come back from ARA): it measures the
 size of one run's summary, decoding N of them, and rendering with trends.
+
+The renderer is called here, not through the report action (``johann.monitor.report`` with ``fleet_json``
+re-renders stored records through the public face): it measures the renderer alone, with its process's and
+its page writers' peak memory apart, where inside an Ansible worker they would mix with Ansible's; and
+--history and --results feed it what no documented option takes (past runs without an ARA server, records as
+device_info results). Its collection imports come from bench/internals.py.
 """
 from __future__ import annotations
 
@@ -23,20 +29,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.internals import alerts, normalise_common, platforms
+from bench.internals import report_history as hist
+from bench.internals import report_records as recs
+from bench.internals import report_render as render
+from lab import restconf
+from lab.fleet import DeviceSpec, Fleet, build_devices
+from lab.model import Clock
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "collections")]
-
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS, evaluate  # noqa: E402
-from ansible_collections.johann.monitor.plugins.module_utils._normalise import platforms  # noqa: E402
-from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import SECTIONS  # noqa: E402
-from ansible_collections.johann.monitor.plugins.plugin_utils._report import history as hist  # noqa: E402
-from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs  # noqa: E402
-from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import render_report  # noqa: E402
-
-from lab import restconf  # noqa: E402
-from lab.fleet import DeviceSpec, Fleet, build_devices  # noqa: E402
-from lab.model import Clock  # noqa: E402
-
 EPOCH = 1795000000.0
 PROFILES = ("iosxe-17", "iosxe-17", "iosxe-16.12", "ietf")
 
@@ -47,10 +48,10 @@ def _record(device, platform_name: str) -> dict:
     record = {"schema": 1, "host": device.name, "address": device.address, "port": device.port, "status": "ok",
               "message": None, "platform": platform_name, "restconf_root": "/restconf", "root_source": "host-meta",
               "polled_at": "2026-11-18T11:06:40.000Z", "duration": 0.1, "requests": 14, "alerts": [],
-              "sections": {}, **{name: None for name in SECTIONS}}
+              "sections": {}, **{name: None for name in normalise_common.SECTIONS}}
     for section in platform.sections:
         record[section.name] = section.build(raw, {"now": None})
-    record["alerts"] = evaluate(record, DEFAULT_THRESHOLDS)   # as device_info does: the report shows the record's
+    record["alerts"] = alerts.evaluate(record, alerts.DEFAULT_THRESHOLDS)   # as device_info does: the report shows the record's
     return record
 
 
@@ -115,7 +116,7 @@ def run(devices: int, work: Path, history: int = 0, as_results: bool = False) ->
     if as_results:
         data = packed(data)
     cpu0 = time.process_time()
-    summary = render_report(data, work, [ROOT / "reports" / "templates"], "bench",
+    summary = render.render_report(data, work, [ROOT / "reports" / "templates"], "bench",
                             "2026-11-29T00:00:00Z", completed=as_results,
                             history={"enabled": bool(history), "reason": None if history else "off (bench)",
                                      "source": "bench", "past": past})
@@ -132,7 +133,8 @@ def run(devices: int, work: Path, history: int = 0, as_results: bool = False) ->
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench.report_bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--history", type=int, default=0, help="past runs to render trends from")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work" / "report")

@@ -1,17 +1,24 @@
-"""Write a benchmark's results: a JSON record and a readable Markdown page.
+"""Write a benchmark's results: a JSON record and a readable Markdown page; and a bench's command line.
 
 Every part (lab, netcommon, later the fleet playbooks) returns a plain dict
 and a Markdown section; this module adds what makes figures comparable
-across runs: the date, the machine, the versions.
+across runs: the date, the machine, the versions. Every bench runs as a module
+from the repository's root (``.venv/bin/python -m bench.<name>``): ``parser``
+and ``command`` say so in its help and in its results.
 """
 from __future__ import annotations
 
+import argparse
 import importlib.metadata
 import json
 import os
 import platform
+import shlex
 import ssl
+import sys
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +28,45 @@ PACKAGES = ("aiohttp", "uvloop", "httpx", "cryptography", "PyYAML", "ansible-cor
 BUSY_BEFORE = 0.1  # share of both cores used by others just before the bench
 BUSY_LOAD = 2.5  # the bench itself keeps one to two cores busy
 Section = tuple[str, dict, Callable[[dict], list[str]]]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parser(module: str, doc: str | None, work_dir: Path = ROOT / "bench" / "work") -> argparse.ArgumentParser:
+    """``python -m bench.<module>``'s command line: its docstring as the help, ``--results-dir`` and ``--work-dir``."""
+    out = argparse.ArgumentParser(prog=f"python -m bench.{module}", description=doc,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    out.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
+    out.add_argument("--work-dir", type=Path, default=work_dir)
+    return out
+
+
+def command(module: str, argv: list[str] | None) -> str:
+    """The command line a results file names: ``python -m bench.<module>`` and its arguments."""
+    return f"python -m bench.{module} {shlex.join(sys.argv[1:] if argv is None else argv)}".strip()
+
+
+def cell(value: object) -> str:
+    """A table cell: the figure, or a dash for one not taken (None)."""
+    return "–" if value is None else str(value)
+
+
+def checks(data: dict) -> str:
+    """A bench's checks as one Markdown line: ``Checks: name yes, other NO``."""
+    return "Checks: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in data["checks"].items())
+
+
+@dataclass
+class Started:
+    """What a bench notes as it starts, for its results' header (``write``'s meta)."""
+    busy: float = field(default_factory=procfs.machine_busy)   # samples the machine for 3 s
+    clock: float = field(default_factory=time.monotonic)
+    load: list = field(default_factory=procfs.load_average)
+    date: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def meta(self, title: str, command: str, quick: bool) -> dict:
+        return {"started": self.date, "title": title, "command": command, "mode": "quick" if quick else "default",
+                "total_s": round(time.monotonic() - self.clock, 1), "load_average_start": self.load,
+                "busy_before": round(self.busy, 3)}
 
 
 def _version(name: str) -> str:

@@ -1,12 +1,12 @@
 """``make bench`` / ``make bench-quick``: benchmarks of the lab, then the monitor over a fleet against its alternatives.
 
-    .venv/bin/python bench/run.py              # lab ~2 min (1000 devices), fleet ~17 min on 2 cores
-    .venv/bin/python bench/run.py --quick      # lab under a minute (200 devices), fleet under 3 min
-    .venv/bin/python bench/run.py --skip-fleet # the lab, then ARA's overhead stage (~20 min) instead
-    .venv/bin/python bench/run.py --ara-stage  # the fleet and the ARA overhead stage both (~37 min)
-    .venv/bin/python bench/run.py --skip-ara-db  # without ARA's backends stage (off / SQLite / PostgreSQL, ~6 min)
-    .venv/bin/python bench/run.py --scale      # then the scale stage too: 1000, 3000, 10,000 devices (~45 min)
-    .venv/bin/python bench/run.py --scale-only --scale-sizes 1000,3000   # the scale stage alone
+    .venv/bin/python -m bench.run              # lab ~2 min (1000 devices), fleet ~17 min on 2 cores
+    .venv/bin/python -m bench.run --quick      # lab under a minute (200 devices), fleet under 3 min
+    .venv/bin/python -m bench.run --skip-fleet # the lab, then ARA's overhead stage (~20 min) instead
+    .venv/bin/python -m bench.run --ara-stage  # the fleet and the ARA overhead stage both (~37 min)
+    .venv/bin/python -m bench.run --skip-ara-db  # without ARA's backends stage (off / SQLite / PostgreSQL, ~6 min)
+    .venv/bin/python -m bench.run --scale      # then the scale stage too: 1000, 3000, 10,000 devices (~45 min)
+    .venv/bin/python -m bench.run --scale-only --scale-sizes 1000,3000   # the scale stage alone
 
 Stages, each with its own lab: the lab and netcommon interop (bench/lab_bench.py, netcommon_bench.py:
 <date>-lab[-quick].{md,json}); the fleet (bench/fleet_bench.py: Ansible's no-op floor, monitor.yml
@@ -25,15 +25,10 @@ Each part is a module with ``run(...) -> dict`` and ``markdown(dict) -> list[str
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
-from datetime import UTC, datetime
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` from anywhere
-
-from bench import (  # noqa: E402
+from bench import (
     ara_backends,
     ara_overhead,
     fleet_bench,
@@ -44,14 +39,13 @@ from bench import (  # noqa: E402
     results,
     scale_bench,
 )
-from bench.lab_process import ROOT, RunningLab  # noqa: E402
+from bench.lab_process import RunningLab
 
 QUIET = 0.1  # share of the machine's CPU that others may use before a run without skewing it much
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = results.parser("run", __doc__)
     parser.add_argument("--quick", action="store_true", help="200 devices and 5 s runs (under 3 minutes)")
     parser.add_argument("--devices", type=int, help="lab size (default 1000, quick 200)")
     parser.add_argument("--skip-netcommon", action="store_true", help="leave out the ansible.netcommon interop step")
@@ -74,8 +68,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--scale-sizes", help="the scale stage's sizes (default 1000,3000,10000)")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="first wait up to this long for the machine to be idle (others' work skews figures)")
-    parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work")
     return parser
 
 
@@ -147,12 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     busy = wait_quiet(args.wait_quiet)
     if args.scale_only:
         return scale_bench.main(_scale_args(args))
-    started, load_start, date = time.monotonic(), procfs.load_average(), datetime.now(UTC)
+    started = results.Started(busy)
     sections = run_lab_parts(args, cfg)
-    command = "bench/run.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    meta = {"started": date, "title": f"the lab ({cfg.devices} devices) and netcommon interop", "command": command.strip(),
-            "mode": "quick" if args.quick else "default", "total_s": round(time.monotonic() - started, 1),
-            "load_average_start": load_start, "busy_before": round(busy, 3)}
+    meta = started.meta(f"the lab ({cfg.devices} devices) and netcommon interop", results.command("run", argv),
+                        args.quick)
     json_path, md_path = results.write(args.results_dir, "lab-quick" if args.quick else "lab", meta, sections)
     print(f"results: {md_path} and {json_path.name}")
     failed = _failed(sections)

@@ -1,9 +1,9 @@
 """10,000 devices on one controller (issue 15): wall, CPU and peak memory of each controller process.
 
-    .venv/bin/python bench/scale_bench.py                          # 1000, 3000, 10000 devices; ARA on at 1000
-    .venv/bin/python bench/scale_bench.py --sizes 1000,3000 --lab-size 10000   # the smaller sizes first ...
-    .venv/bin/python bench/scale_bench.py --sizes 10000 --merge bench/results/<date>-scale.json   # ... then 10000
-    .venv/bin/python bench/scale_bench.py --quick                  # 100, 300 devices, ARA on at 100: ~3 min
+    .venv/bin/python -m bench.scale_bench                          # 1000, 3000, 10000 devices; ARA on at 1000
+    .venv/bin/python -m bench.scale_bench --sizes 1000,3000 --lab-size 10000   # the smaller sizes first ...
+    .venv/bin/python -m bench.scale_bench --sizes 10000 --merge bench/results/<date>-scale.json   # ... then 10000
+    .venv/bin/python -m bench.scale_bench --quick                  # 100, 300 devices, ARA on at 100: ~3 min
 
 One lab as big as the largest size (or --lab-size; 127.89.0.0/16, state in bench/work/scale/, latency 0),
 TLS verified against its CA; a size N reads the lab's first N devices (the profile mix is the same at every
@@ -55,7 +55,6 @@ import json
 import os
 import re
 import resource
-import shlex
 import shutil
 import signal
 import subprocess
@@ -63,13 +62,10 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/scale_bench.py` from anywhere
-
-from bench import ara_overhead, netcommon_bench, procfs, results  # noqa: E402
-from bench.lab_process import ROOT, RunningLab, inventory_subset  # noqa: E402
+from bench import ara_overhead, netcommon_bench, procfs, results
+from bench.lab_process import ROOT, RunningLab, inventory_subset
 
 NETWORK = "127.89.0.0/16"   # apart from the demo (127.77), the tests (127.78), lab bench (127.80), ARA (127.87), fleet (127.88)
 PLAYBOOK = ROOT / "playbooks" / "monitor.yml"
@@ -697,7 +693,7 @@ def markdown(data: dict) -> list[str]:
         lines.append("")
     if data.get("findings"):
         lines += ["### Findings", "", *data["findings"], ""]
-    lines += ["Checks: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in data["checks"].items()), ""]
+    lines += [results.checks(data), ""]
     return lines
 
 
@@ -705,8 +701,7 @@ def markdown(data: dict) -> list[str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bench/scale_bench.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = results.parser("scale_bench", __doc__)
     parser.add_argument("--quick", action="store_true", help="100 and 300 devices, ARA on at 100 (~3 min)")
     parser.add_argument("--sizes", help="comma-separated device counts (default 1000,3000,10000; quick 100,300)")
     parser.add_argument("--lab-size", type=int, help="devices in the lab (default: the largest size)")
@@ -722,8 +717,6 @@ def _parser() -> argparse.ArgumentParser:
                         help="run nothing: write the Markdown of this scale JSON again (with --findings)")
     parser.add_argument("--findings", type=Path, help="with --render: a Markdown file of findings to add to both")
     parser.add_argument("--keep-reports", action="store_true", help="keep each run's report dir in bench/work/scale")
-    parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work")
     parser.add_argument("--no-write", action="store_true", help="print the JSON, write no results files")
     return parser
 
@@ -752,8 +745,7 @@ def main(argv: list[str] | None = None) -> int:
     name = "scale-quick" if args.quick else "scale"
     work = args.work_dir.resolve() / name
     work.mkdir(parents=True, exist_ok=True)
-    busy = procfs.machine_busy()
-    started, load_start, date = time.monotonic(), procfs.load_average(), datetime.now(UTC)
+    started = results.Started()
     earlier = json.loads(args.merge.read_text()) if args.merge else None
     data: dict = {"sizes": sizes, "lab_size": lab_size, "ara_at": ara_at, "lab": {}, "runs": [], "merged_from": None}
     if earlier:
@@ -761,14 +753,12 @@ def main(argv: list[str] | None = None) -> int:
         data["runs"] = [r for r in old["runs"] if r["devices"] not in sizes]
         data["merged_from"] = {"file": args.merge.name, "started": earlier.get("started"), "lab": old.get("lab"),
                                "sizes": sorted({r["devices"] for r in data["runs"]})}
-    command = "bench/scale_bench.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    meta = {"started": date, "title": f"the monitor at {', '.join(map(str, sorted({*sizes, *(r['devices'] for r in data['runs'])})))} "
-            "devices: each controller process", "command": command.strip(), "mode": "quick" if args.quick else "default",
-            "load_average_start": load_start, "busy_before": round(busy, 3)}
+    meta = started.meta(f"the monitor at {', '.join(map(str, sorted({*sizes, *(r['devices'] for r in data['runs'])})))} "
+                        "devices: each controller process", results.command("scale_bench", argv), args.quick)
 
     def write() -> None:
         analyse(data)
-        meta["total_s"] = round(time.monotonic() - started, 1)
+        meta["total_s"] = round(time.monotonic() - started.clock, 1)
         if args.no_write:
             return
         json_path, md_path = results.write(args.results_dir, name, meta, [("scale", data, markdown)])

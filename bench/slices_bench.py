@@ -1,7 +1,7 @@
 """A sliced run against the unsliced one on a large lab: K concurrent slices, then the report step from ARA.
 
-    .venv/bin/python bench/slices_bench.py                     # 3000 devices, 3 slices (~10 min on 2 cores)
-    .venv/bin/python bench/slices_bench.py --devices 300 --slices 3
+    .venv/bin/python -m bench.slices_bench                     # 3000 devices, 3 slices (~10 min on 2 cores)
+    .venv/bin/python -m bench.slices_bench --devices 300 --slices 3
 
 What AWX/AAP job slicing does, on one machine: a lab of N devices (the bench mix, 127.86.0.0/16), a private
 PostgreSQL cluster with ARA's server on it (tools/postgres.py, 4 gunicorn workers; the runs record with
@@ -31,10 +31,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/slices_bench.py` from anywhere
-
-from bench import procfs  # noqa: E402
-from bench.lab_process import ROOT, RunningLab  # noqa: E402
+from bench import procfs
+from bench.lab_process import ROOT, RunningLab
 
 NETWORK = "127.86.0.0/16"   # apart from the other benches (127.80, 127.87, 127.88, 127.89) and the demo (127.77)
 ARA_PORT = 18086
@@ -168,7 +166,8 @@ def markdown(data: dict) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench.slices_bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=3000)
     parser.add_argument("--slices", type=int, default=3)
     parser.add_argument("--work-dir", type=Path, default=ROOT / "bench" / "work" / "slices")

@@ -290,11 +290,12 @@ ARA_CALLBACK_THREADS = 4  # ARA's callback threads (its maximum) against them
 
 
 def ara_plugin():
-    """The project's johann.monitor.ara_server callback module (its start_server())."""
-    if str(ROOT / "collections") not in sys.path:
-        sys.path.insert(0, str(ROOT / "collections"))
-    from ansible_collections.johann.monitor.plugins.callback import ara_server
-    return ara_server
+    """The project's johann.monitor.ara_server callback module (its start_server()), as tools/ara_server.py loads it."""
+    try:
+        from tools import ara_server  # imported as tools.postgres (the tests, bench/)
+    except ImportError:
+        import ara_server  # run as tools/postgres.py: its own directory is on the import path
+    return ara_server.plugin()
 
 
 def _pid_alive(pid_file: Path) -> int:

@@ -1,6 +1,6 @@
 """Time one ansible-playbook run: wall, CPU of it and its children, CPU of a server pid.
 
-    python bench/ara/measure.py --label NAME [--server-pid PID] [--json OUT] -- ansible-playbook ...
+    python -m bench.ara.measure --label NAME [--server-pid PID] [--json OUT] -- ansible-playbook ...
 
 Environment variables pass through (ARA_*, ANSIBLE_*), so each variant is a different env.
 Also reports the whole machine's busy CPU over the run (other load on the 2 cores skews
@@ -16,8 +16,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
-from bench.procfs import cpu_seconds  # noqa: E402
+from bench.procfs import cpu_seconds
 
 
 def machine_busy() -> float:
@@ -28,7 +27,7 @@ def machine_busy() -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(prog="python -m bench.ara.measure")
     parser.add_argument("--label", required=True)
     parser.add_argument("--server-pid", type=int, action="append", default=[])
     parser.add_argument("--json", help="append one JSON line here")

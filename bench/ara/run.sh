@@ -31,5 +31,5 @@ fi
 extra=()
 case $playbook in *monitor.yml) extra=(-e johann_report_dir="$WORK/report") ;; esac
 mkdir -p "$WORK/logs"; n=0; while [ -e "$WORK/logs/$label-$n.log" ]; do n=$((n+1)); done
-env "${env_args[@]}" .venv/bin/python bench/ara/measure.py --label "$label" --json "$WORK/results.jsonl" --log "$WORK/logs/$label-$n.log" \
+env "${env_args[@]}" .venv/bin/python -m bench.ara.measure --label "$label" --json "$WORK/results.jsonl" --log "$WORK/logs/$label-$n.log" \
   "${server_pids[@]}" -- .venv/bin/ansible-playbook -i "$WORK/inv.yml" -e "target=$target" "${extra[@]}" "$playbook"
