@@ -20,7 +20,7 @@ during a run, so they are reparented to it and reaped by it with wait4). The rol
 * ``workers``: the processes it forks (one per host and task, at most forks=50 at once; each calls setsid);
 * ``renderer``: the worker of the ``Write the report`` task (the worker first seen between the log's
   ``TASK [Write the report]`` line and the next TASK line), and ``page writers``, the processes it forks
-  (plugin_utils/_report/render.py: write_device_pages);
+  (plugin_utils/_report/pages.py: write_pages);
 * ``poller``: device_info's shared poller (plugin_utils/_poller.py; command line ``python -c ... _poller
   import main <socket> <ansible-playbook pid>``), started by the first worker that needs it, orphaned when
   that worker ends: its CPU is its own wait4 rusage; its peak RSS its sampled VmHWM (wait4's ru_maxrss keeps

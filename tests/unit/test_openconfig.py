@@ -10,6 +10,7 @@ import json
 import pytest
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import evaluate
 from ansible_collections.johann.monitor.plugins.module_utils._normalise import openconfig, platforms
+from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import parse_time
 
 from lab import restconf
 from lab.fleet import DeviceSpec, Fleet, build_devices
@@ -39,7 +40,7 @@ def _record(device, at: float = EPOCH) -> dict:
     for section in openconfig.PLATFORM.sections:
         record[section.name] = section.build(raw, ctx)
         if section.name == "identity":
-            ctx["now"] = openconfig.parse_time(record["identity"]["current_time"])
+            ctx["now"] = parse_time(record["identity"]["current_time"])
     return record
 
 

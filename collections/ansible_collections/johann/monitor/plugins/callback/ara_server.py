@@ -83,7 +83,10 @@ import urllib.parse  # noqa: E402
 from ansible.module_utils.urls import open_url  # noqa: E402
 from ansible.plugins.callback import CallbackBase  # noqa: E402
 from ansible_collections.johann.monitor.plugins.plugin_utils._ara_guard import guard  # noqa: E402
-from ansible_collections.johann.monitor.plugins.plugin_utils._compat import ara_active_client  # noqa: E402
+from ansible_collections.johann.monitor.plugins.plugin_utils._compat import (  # noqa: E402
+    ara_active_client,
+    ara_client_kind,
+)
 
 
 def _loopback(host: str) -> bool:
@@ -252,7 +255,7 @@ class CallbackModule(CallbackBase):
         # callbacks) and made its client in its own set_options; nothing has been sent yet.
         client = ara_active_client()   # None: no ARA, or its callback not loaded
         endpoint = getattr(client, "endpoint", None)
-        if client is None or type(client).__name__ != "AraHttpClient" or not endpoint:
+        if ara_client_kind(client) != "http" or not endpoint:
             return   # no ARA, or its offline client (in-process server), or not an http client
         breaker = guard(client, self._ara_stopped_answering)
         host = urllib.parse.urlsplit(endpoint).hostname or ""

@@ -130,31 +130,20 @@ plugin: johann.monitor.csv
 path: devices.csv
 """
 
-import csv  # noqa: E402
-import io  # noqa: E402
-import ipaddress  # noqa: E402
-import keyword  # noqa: E402
 import os  # noqa: E402
-import re  # noqa: E402
 
-from ansible import constants as C  # noqa: E402
 from ansible.errors import AnsibleParserError  # noqa: E402
 from ansible.inventory.group import to_safe_group_name  # noqa: E402
 from ansible.module_utils.common.text.converters import to_native  # noqa: E402
+from ansible.parsing.vault import is_encrypted  # noqa: E402
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable  # noqa: E402
 from ansible.utils.unsafe_proxy import wrap_var  # noqa: E402
-from ansible.vars.reserved import is_reserved_name  # noqa: E402
+from ansible_collections.johann.monitor.plugins.plugin_utils._csv_inventory import (  # noqa: E402
+    password_warning,
+    read_devices,
+)
 
 CONFIG_SUFFIXES = (".johann_csv.yml", ".johann_csv.yaml")
-KNOWN = ("ip", "name", "username", "password", "platform", "port", "group")
-# the variables the known columns and the plugin set; a column of the same name would be ambiguous
-SET_BY_PLUGIN = {"ansible_host": "ip", "ansible_user": "username", "ansible_password": "password",
-                 "johann_platform": "platform", "restconf_port": "port", "ansible_connection": None}
-MAGIC = frozenset(getattr(C, "INTERNAL_STATIC_VARS", ())) | {
-    "inventory_hostname", "inventory_hostname_short", "inventory_dir", "inventory_file", "groups",
-    "group_names", "hostvars", "playbook_dir", "play_hosts", "role_names", "omit"}
-DNS_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
-MAX_LISTED = 20
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable):
@@ -179,255 +168,54 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             if not os.path.isabs(csv_path):
                 csv_path = os.path.join(os.path.dirname(os.path.abspath(path)), csv_path)
 
-        try:
-            b_data, shown = self.loader._get_file_contents(csv_path)
-        except AnsibleParserError:
-            raise
-        except Exception as e:
-            raise AnsibleParserError(f"{csv_path}: cannot read the device list: {to_native(e)}") from e
-
-        rows, warnings = read_devices(bytes(b_data), csv_path)
-        encrypted = not shown
-        default_group = self.get_option("default_group")
-        if default_group:
-            safe = to_safe_group_name(default_group, force=True, silent=True)
-            if safe != default_group:
-                warnings.append(f"{csv_path}: default_group {default_group!r} is not a valid group name; using {safe!r}")
-            default_group = self.inventory.add_group(safe)
-
+        b_data, encrypted = self._contents(csv_path)
+        rows, warnings = read_devices(b_data, csv_path)
+        default_group = self._default_group(csv_path, warnings)
         for message in warnings:
             self.display.warning(message)
         with_password = [row for row in rows if "ansible_password" in row.variables]
         if with_password and not encrypted:
             self.display.warning(password_warning(csv_path, len(with_password), len(rows)))
-
-        strict = self.get_option("strict")
         for row in rows:
-            self.inventory.add_host(row.name, group=default_group or None)
-            for group in row.groups:
-                self.inventory.add_child(self.inventory.add_group(group), row.name)
-            for key, value in row.variables.items():
-                self.inventory.set_variable(row.name, key, wrap_var(value))
-            self.inventory.set_variable(row.name, "ansible_connection", "local")
+            self._add(row, default_group)
 
-            variables = self.inventory.get_host(row.name).get_vars()
-            self._set_composite_vars(self.get_option("compose"), variables, row.name, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), variables, row.name, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, row.name, strict=strict)
+    def _contents(self, csv_path):
+        """The file's bytes, decrypted when it is vault-encrypted, and whether it was.
 
-
-def password_warning(path, count, total):
-    rows = "1 row carries a password" if count == 1 else f"{count} rows carry a password"
-    return (f"{path}: {rows} (of {total}). A password in a plain CSV file can be read by anyone who can "
-            "read the file, its backups or its version history. Instead, leave the password column empty and "
-            "set ansible_password in group_vars encrypted with 'ansible-vault encrypt_string', or supply "
-            "JOHANN_RESTCONF_PASSWORD in the environment (what an AWX credential type injects), or encrypt the "
-            "whole file with 'ansible-vault encrypt'. See: ansible-doc -t inventory johann.monitor.csv")
-
-
-class Device:
-    __slots__ = ("line", "name", "groups", "variables")
-
-    def __init__(self, line, name, groups, variables):
-        self.line, self.name, self.groups, self.variables = line, name, groups, variables
-
-
-def read_devices(b_data, path):
-    """The devices of a johann CSV file, and the warnings for it; AnsibleParserError lists every problem."""
-    problems = []
-
-    def fail(line, message):
-        problems.append(f"line {line}: {message}" if line else message)
-
-    try:
-        text = b_data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = b_data[:e.start].count(b"\n") + 1
-        raise AnsibleParserError(f"{path}: line {line}: the file is not UTF-8 text (byte {e.start + 1}); "
-                                 "save it as 'CSV UTF-8 (comma delimited)'") from None
-
-    records, error = split_records(text)
-    if error:
-        raise AnsibleParserError(f"{path}: {error}")
-    if not records:
-        raise AnsibleParserError(f"{path}: no header line: the file is empty (or only blank lines and comments); "
-                                 "the first line must name the columns, for example ip,username,password")
-
-    header_line, header = records[0]
-    columns = [cell.strip().lower() for cell in header]
-    secrets = passwords(columns, records[1:])
-
-    def hidden(value):
-        return any(secret in value for secret in secrets)
-
-    def show(value):
-        return "(not shown: it contains a password of this file)" if hidden(value) else repr(value)
-
-    if "ip" not in columns:
-        hint = ""
-        if len(columns) == 1 and (";" in header[0] or "\t" in header[0]):
-            hint = "; the header seems separated by ';' or tabs: the file must be comma-separated"
-        raise AnsibleParserError(
-            f"{path}: line {header_line}: the header has no 'ip' column{hint}. The first line that is not blank "
-            "or a comment must name the columns: ip (required), name, username, password, platform, port, group")
-
-    warnings = []
-    extras = {}
-    for index, column in enumerate(columns):
-        if not column:
-            continue
-        elif column in columns[:index]:
-            fail(header_line, f"column {column!r} appears twice in the header")
-        elif column in KNOWN:
-            continue
-        elif column in SET_BY_PLUGIN:
-            source = SET_BY_PLUGIN[column]
-            fail(header_line, f"column {column!r} would set a variable the plugin sets "
-                              f"{'from the ' + repr(source) + ' column' if source else 'itself'}; remove it")
-        elif not column.isidentifier() or keyword.iskeyword(column) or not column.isascii():
-            warnings.append(f"{path}: line {header_line}: column {column!r} is left out: its header is not a valid "
-                            "variable name (letters, digits and _, not starting with a digit)")
-        elif is_reserved_name(column) or column in MAGIC:
-            warnings.append(f"{path}: line {header_line}: column {column!r} is left out: Ansible reserves that "
-                            "variable name")
-        else:
-            extras[index] = column
-
-    from ansible_collections.johann.monitor.plugins.module_utils._normalise.platforms import BY_NAME
-
-    platforms = sorted(BY_NAME)
-    devices = []
-    names = {}
-    addresses = {}
-    for line, cells in records[1:]:
-        if len(cells) != len(columns):
-            fail(line, f"{len(cells)} cells, but the header (line {header_line}) has {len(columns)} columns")
-            continue
-        row = {column: cell.strip() for column, cell in zip(columns, cells, strict=True) if column in KNOWN}
-        for index, cell in enumerate(cells):
-            if not columns[index] and cell.strip():
-                fail(line, f"a value in column {index + 1}, which has no name in the header")
-        variables = {}
-
-        ip = row["ip"]
-        host = ip[1:-1] if ip.startswith("[") and ip.endswith("]") else ip
-        if not ip:
-            fail(line, "the ip cell is empty")
-        elif not (is_ip(host) or is_dns_name(host)):
-            hint = "; put a port in the port column" if re.fullmatch(r"[^:]+:\d+|\[.+\]:\d+", ip) else ""
-            fail(line, f"ip {show(ip)} is not an IPv4 or IPv6 address or a DNS name{hint}")
-        else:
-            variables["ansible_host"] = host
-
-        # the name defaults to the address (a bad address has been reported already)
-        name = row.get("name") or variables.get("ansible_host")
-        if name and any(c.isspace() for c in name):
-            fail(line, f"name {show(name)} contains spaces")
-        elif name in names:
-            fail(line, f"name {show(name)} is already used on line {names[name]}")
-        elif name:
-            names[name] = line
-
-        for column, variable in (("username", "ansible_user"), ("password", "ansible_password")):
-            if row.get(column):
-                variables[variable] = row[column]
-
-        platform = row.get("platform", "").lower()
-        if platform and platform != "auto":
-            if platform in BY_NAME:
-                variables["johann_platform"] = platform
-            else:
-                fail(line, f"platform {show(row['platform'])} is not one of: auto, {', '.join(platforms)} "
-                           "(or empty to detect it)")
-
-        port = row.get("port", "")
-        if port:
-            if port.isdigit() and port.isascii() and 1 <= int(port) <= 65535:
-                variables["restconf_port"] = int(port)
-            else:
-                fail(line, f"port {show(port)} is not a number from 1 to 65535")
-
-        groups = []
-        for raw in row.get("group", "").split(";"):
-            raw = raw.strip()
-            if raw:
-                group = to_safe_group_name(raw, force=True, silent=True)
-                if group != raw:
-                    using = "; its other characters become _" if hidden(raw) else f"; using {group!r}"
-                    warnings.append(f"{path}: line {line}: group {show(raw)} is not a valid group name{using}")
-                if group not in groups:
-                    groups.append(group)
-
-        for index, column in extras.items():
-            if cells[index].strip():
-                variables[column] = cells[index].strip()
-
-        if "ansible_host" in variables and name:
-            target = (host.lower(), variables.get("restconf_port"))
-            if target in addresses and addresses[target][1] != name:
-                other_line, other_name = addresses[target]
-                port_text = f" port {target[1]}" if target[1] else ""
-                warnings.append(f"{path}: line {line}: {show(name)} has the ip{port_text} of {show(other_name)} "
-                                f"(line {other_line})")
-            addresses.setdefault(target, (line, name))
-        devices.append(Device(line, name, groups, variables))
-
-    if problems:
-        listed = problems[:MAX_LISTED]
-        if len(problems) > MAX_LISTED:
-            listed.append(f"... and {len(problems) - MAX_LISTED} more problems")
-        raise AnsibleParserError(f"{path}: {len(problems)} problem{'s' if len(problems) > 1 else ''} in the device "
-                                 "list, nothing was loaded from it:\n  " + "\n  ".join(listed))
-    return devices, warnings
-
-
-def split_records(text):
-    """(line number, cells) of every record that is not blank or a comment, and an error or None."""
-    numbered = []
-    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            numbered.append((number, line))
-
-    consumed = 0
-
-    def feed():
-        nonlocal consumed
-        for _number, line in numbered:
-            consumed += 1
-            yield line
-
-    reader = csv.reader(feed(), strict=True)
-    records = []
-    while True:
-        first = numbered[consumed][0] if consumed < len(numbered) else None
+        A plain file is read as it is (its bytes: read_devices names the line of text that is not UTF-8); a
+        vaulted one through the loader, which holds the run's vault secrets (DataLoader.get_text_file_contents,
+        public in ansible-core 2.19 to 2.21), its text given back as the same bytes."""
         try:
-            cells = next(reader)
-        except StopIteration:
-            return records, None
-        except csv.Error as e:
-            return records, f"line {first}: the CSV is malformed ({e}); check the quotes on this line"
-        if any(cell.strip() for cell in cells):
-            records.append((first, cells))
+            with open(self.loader.path_dwim(csv_path), "rb") as handle:
+                b_data = handle.read()
+            if not is_encrypted(b_data):
+                return b_data, False
+            return self.loader.get_text_file_contents(csv_path).encode("utf-8", "surrogateescape"), True
+        except AnsibleParserError:
+            raise
+        except Exception as e:
+            raise AnsibleParserError(f"{csv_path}: cannot read the device list: {to_native(e)}") from e
 
+    def _default_group(self, csv_path, warnings):
+        default_group = self.get_option("default_group")
+        if not default_group:
+            return default_group
+        safe = to_safe_group_name(default_group, force=True, silent=True)
+        if safe != default_group:
+            warnings.append(f"{csv_path}: default_group {default_group!r} is not a valid group name; using {safe!r}")
+        return self.inventory.add_group(safe)
 
-def passwords(columns, records):
-    if "password" not in columns:
-        return set()
-    index = columns.index("password")
-    return {cells[index].strip() for _line, cells in records if len(cells) > index and cells[index].strip()}
+    def _add(self, row, default_group):
+        """A row's host: its groups, its variables, then what compose, groups and keyed_groups make of them."""
+        strict = self.get_option("strict")
+        self.inventory.add_host(row.name, group=default_group or None)
+        for group in row.groups:
+            self.inventory.add_child(self.inventory.add_group(group), row.name)
+        for key, value in row.variables.items():
+            self.inventory.set_variable(row.name, key, wrap_var(value))
+        self.inventory.set_variable(row.name, "ansible_connection", "local")
 
-
-def is_ip(value):
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
-
-
-def is_dns_name(value):
-    name = value[:-1] if value.endswith(".") else value
-    if not name or len(name) > 253 or re.fullmatch(r"[\d.]+", name):
-        return False
-    return all(DNS_LABEL.fullmatch(label) for label in name.split("."))
+        variables = self.inventory.get_host(row.name).get_vars()
+        self._set_composite_vars(self.get_option("compose"), variables, row.name, strict=strict)
+        self._add_host_to_composed_groups(self.get_option("groups"), variables, row.name, strict=strict)
+        self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, row.name, strict=strict)

@@ -85,7 +85,8 @@ options:
       - A C(fleet.json) written by an earlier version is read too (plain JSON). When a directory has both
         C(fleet.json.gz) and C(fleet.json), and either is asked for, the newer file of the two is read
         (C(fleet.json.gz) when they are as old).
-      - Its thresholds and title are used unless O(thresholds) or O(title) are given.
+      - Its title is used unless O(title) is given. Its devices keep the alerts stored with their records
+        (found by M(johann.monitor.device_info) when it read them; O(thresholds) changes nothing).
     type: path
   output_dir:
     description:
@@ -226,7 +227,8 @@ EXAMPLES = r"""
       run_once: true
       delegate_to: localhost
 
-- name: Render again from stored records, with other thresholds
+# Without polling: the stored records, with your own templates (the alerts are those stored with each record)
+- name: Render again from stored records
   hosts: localhost
   gather_facts: false
   tasks:
@@ -234,8 +236,7 @@ EXAMPLES = r"""
       johann.monitor.report:
         fleet_json: /srv/www/network/fleet.json.gz
         output_dir: /srv/www/network
-        thresholds:
-          cpu_percent: {warning: 60, critical: 90}
+        templates_dir: /srv/johann/templates
 
 # The report step of a sliced job: every slice ran playbooks/monitor.yml with -e johann_run_id=nightly-42,
 # recording to the same ARA server; one report of the whole fleet from their results

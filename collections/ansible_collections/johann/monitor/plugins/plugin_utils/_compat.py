@@ -8,6 +8,9 @@ which fails when that internal changes, so an upgrade breaks that test instead o
 (the collection allows ansible-core 2.19 to 2.21 and ARA 1.7 and later; make test runs the
 tests on 2.19 and 2.21).
 
+It also tells ARA's clients apart (``ara_client_kind``), by ARA's public classes, next to the
+function that finds the client.
+
 The protected members a plugin inherits from its base class (a callback's ``self._display``, an
 action's ``self._task`` and ``self._templar``, the default callback's ``_print_task_banner`` that
 progress.py overrides) are the interface those classes give their subclasses, and stay there;
@@ -15,6 +18,7 @@ test_compat.py checks the default callback's too.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 
@@ -67,6 +71,25 @@ def ara_active_client() -> Any | None:
     if getattr(active_client, "_instance", None) is None:
         return None
     return active_client()
+
+
+def ara_client_kind(client: Any) -> str | None:
+    """``offline`` for ARA's offline client (an API server in this process), ``http`` for its client of an API
+    server elsewhere, None for anything else (no client, not ARA's).
+
+    Public classes only: ``ara.clients.offline.AraOfflineClient`` (a subclass of the other) and
+    ``ara.clients.http.AraHttpClient``. The offline class is looked up only where it is already imported,
+    as it is wherever such a client exists: importing it imports Django (about 140 ms) and fails without
+    ARA's server dependencies, for nothing when the client is the http one.
+    """
+    offline = sys.modules.get("ara.clients.offline")
+    if offline is not None and isinstance(client, offline.AraOfflineClient):
+        return "offline"
+    try:
+        from ara.clients.http import AraHttpClient
+    except ImportError:   # ARA not installed: no client of its
+        return None
+    return "http" if isinstance(client, AraHttpClient) else None
 
 
 def play_id(play: Any) -> str:

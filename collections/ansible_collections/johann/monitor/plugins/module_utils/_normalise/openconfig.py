@@ -4,34 +4,39 @@
 
 Tolerant of what OpenConfig servers do differently: a reply wrapped in its target node or made of the
 node's children (EOS), prefixed or bare member names, ``xmlns`` members (NX-OS), 64-bit numbers as strings
-or numbers, times as nanoseconds since the epoch or RFC 3339. What is vendor-specific is the VENDORS table.
+or numbers, times as nanoseconds since the epoch or RFC 3339 (openconfig_values.py). What is vendor-specific
+is the VENDORS table. This module holds the system and platform sections (identity, config, cpu, memory,
+environment) and the platform itself; interfaces, neighbours and ARP are in openconfig_interfaces.py.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
-import math
 import re
-import struct
 
-from ansible_collections.johann.monitor.plugins.module_utils._normalise import interfaces as ifs
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import (
     THRESHOLD_NAMES,
     Platform,
     Resource,
     Section,
-    as_list,
-    ipv4_entry,
     iso,
     member,
-    parse_time,
     percent,
     seconds_between,
     sensor,
     text,
     to_float,
     to_int,
+)
+from ansible_collections.johann.monitor.plugins.module_utils._normalise.openconfig_interfaces import (
+    arp,
+    interfaces,
+    neighbors,
+)
+from ansible_collections.johann.monitor.plugins.module_utils._normalise.openconfig_values import (
+    entries,
+    float32,
+    local,
+    moment,
+    node,
 )
 
 RESOURCES = (
@@ -44,81 +49,7 @@ RESOURCES = (
 )
 # What a device shows that names its vendor when the chassis has no mfg-name: the start of its part number
 VENDORS = (("DCS-", {"vendor": "Arista", "os": "EOS"}), ("CCS-", {"vendor": "Arista", "os": "EOS"}))
-ADMIN = {"UP": "up", "DOWN": "down", "TESTING": "testing"}
-OPER = {"UP": "up", "DOWN": "down", "TESTING": "testing", "UNKNOWN": "unknown", "DORMANT": "dormant",
-        "NOT_PRESENT": "not_present", "LOWER_LAYER_DOWN": "lower_layer_down"}
-DUPLEX = {"FULL": "full", "HALF": "half"}
-CAPABILITIES = {"MAC_BRIDGE": "bridge", "ROUTER": "router", "WLAN_ACCESS_POINT": "wlan", "TELEPHONE": "telephone",
-                "REPEATER": "repeater", "DOCSIS_CABLE_DEVICE": "docsis", "STATION_ONLY": "station"}
-_SPEED = re.compile(r"SPEED_(\d+(?:\.\d+)?)(MB|GB)$")
 _TRAIN = re.compile(r"^(\d+\.\d+)")
-MIN_TICKS = 10 ** 15   # timeticks64 below this (before 1970-01-12 in nanoseconds) are no time: 0 is "never"
-
-
-# ---------------------------------------------------------------- reply shapes and values
-def local(value) -> str | None:
-    """An identity or enumeration without its module: ``openconfig-platform-types:CPU`` → ``CPU``."""
-    raw = text(value)
-    return raw.rsplit(":", 1)[-1] if raw else None
-
-
-def node(data, name: str) -> dict:
-    """Container ``name`` of a reply, or the reply itself when the device answered the container's children."""
-    inner = member(data, name)
-    if isinstance(inner, dict):
-        return inner
-    return data if isinstance(data, dict) else {}
-
-
-def entries(data, container: str, name: str) -> list[dict]:
-    """List ``name``'s entries: the bare list (EOS answers a container's children), or in its container."""
-    if isinstance(data, list):
-        found = data
-    else:
-        found = member(data, name)
-        found = member(data, container, name) if found is None else found
-    return [e for e in as_list(found) if isinstance(e, dict)]
-
-
-def moment(value) -> dt.datetime | None:
-    """A timeticks64 (nanoseconds since the epoch; 0 is never) or an RFC 3339 date-and-time."""
-    ticks = to_int(value)
-    if ticks is None:
-        return parse_time(value)
-    if ticks < MIN_TICKS:
-        return None
-    try:
-        return dt.datetime.fromtimestamp(ticks // 1000 / 1e6, dt.UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def speed_bits(identity) -> int | None:
-    """An ETHERNET_SPEED identity in bit/s (``openconfig-if-ethernet:SPEED_10GB`` → 10000000000)."""
-    match = _SPEED.search(text(identity) or "")
-    if not match:
-        return None
-    number, unit = match.groups()
-    return int(float(number) * (10 ** 6 if unit == "MB" else 10 ** 9))
-
-
-def float32(value) -> float | None:
-    """An ieeefloat32: a number, a numeric string, or RFC 7951's base64 of the four bytes."""
-    number = to_float(value)
-    if number is not None or not isinstance(value, str):
-        return number
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    number = struct.unpack(">f", raw)[0] if len(raw) == 4 else None
-    return round(number, 3) if number is not None and math.isfinite(number) else None
-
-
-def _ago(moment_: dt.datetime | None, now: dt.datetime | None) -> int | None:
-    if moment_ is None or now is None:
-        return None
-    return max(0, int((now - moment_).total_seconds()))
 
 
 # ---------------------------------------------------------------- components
@@ -337,119 +268,6 @@ def environment(raw: dict, _ctx: dict) -> list | None:
         state = member(component, "state") or {}
         out += _temperature(component, state) + _fan(component, state) + _psu(component, state)
     return out
-
-
-# ---------------------------------------------------------------- interfaces
-def _interface_entries(raw: dict) -> list[dict]:
-    return entries(raw.get("interfaces"), "interfaces", "interface")
-
-
-def _subinterfaces(entry: dict) -> list[dict]:
-    return entries(member(entry, "subinterfaces"), "subinterfaces", "subinterface")
-
-
-def _addresses(entry: dict, family: str) -> list[dict]:
-    found = [member(a, "state") or member(a, "config") or a
-             for sub in _subinterfaces(entry) for a in as_list(member(sub, family, "addresses", "address"))]
-    return [a for a in found if isinstance(a, dict)]
-
-
-def _counters(counters, ether: dict) -> tuple[dict, dict]:
-    values = {name.replace("-", "_"): to_int(member(counters, name)) for name in ifs.COUNTERS}
-    crc = member(counters, "in-fcs-errors")
-    values["in_crc_errors"] = to_int(crc if crc is not None else member(ether, "counters", "in-crc-errors"))
-    return values, {name: 64 for name, value in values.items() if value is not None}
-
-
-def _speed(ether: dict) -> int | None:
-    for leaf in ("negotiated-port-speed", "port-speed"):
-        bits = speed_bits(member(ether, leaf))
-        if bits:
-            return bits
-    mbps = to_int(member(ether, "effective-speed"))
-    return mbps * 10 ** 6 if mbps else None
-
-
-def _link(state: dict, ether: dict) -> dict:
-    admin, oper = local(member(state, "admin-status")), local(member(state, "oper-status"))
-    duplex = local(member(ether, "negotiated-duplex-mode")) or local(member(ether, "duplex-mode"))
-    mac = text(member(ether, "mac-address")) or text(member(ether, "hw-mac-address"))
-    return {"admin_status": ADMIN.get(admin or ""), "oper_status": OPER.get(oper or "", "unknown" if oper else None),
-            "mtu": to_int(member(state, "mtu")) or None, "speed": _speed(ether), "duplex": DUPLEX.get(duplex or ""),
-            "mac": mac.lower() if mac else None, "vrf": None}
-
-
-def interface(entry: dict, now: dt.datetime | None) -> dict:
-    state, config = member(entry, "state") or {}, member(entry, "config") or {}
-    ether = member(entry, "ethernet", "state") or {}
-    counters, widths = _counters(member(state, "counters"), ether)
-    changed = moment(member(state, "last-change"))
-    return {
-        "name": text(member(entry, "name")) or text(member(state, "name")),
-        "description": text(member(state, "description")) or text(member(config, "description")),
-        "type": ifs.kind(member(state, "type") or member(config, "type")), **_link(state, ether),
-        "ipv4": [a for a in (ipv4_entry(member(a, "ip"), None, member(a, "prefix-length"))
-                             for a in _addresses(entry, "ipv4")) if a],
-        "ipv6": [text(member(a, "ip")) for a in _addresses(entry, "ipv6") if text(member(a, "ip"))],
-        "last_change": iso(changed), "last_change_seconds_ago": _ago(changed, now),
-        "counters": counters, "counter_widths": widths,
-        "flaps": to_int(member(state, "counters", "carrier-transitions")),
-        "rates": {"in_bps": None, "out_bps": None, "in_pps": None, "out_pps": None},
-        "discontinuity_time": iso(moment(member(state, "counters", "last-clear"))),
-    }
-
-
-def interfaces(raw: dict, ctx: dict) -> list | None:
-    if raw.get("interfaces") is None:
-        return None
-    return [interface(e, ctx.get("now")) for e in _interface_entries(raw)]
-
-
-# ---------------------------------------------------------------- neighbours, arp
-def _capabilities(neighbor: dict) -> list[str]:
-    found = [member(c, "state") or c for c in entries(member(neighbor, "capabilities"), "capabilities", "capability")]
-    names = [local(member(c, "name")) for c in found if member(c, "enabled") is not False]
-    return sorted(CAPABILITIES.get(n, n.lower()) for n in names if n)
-
-
-def _management_address(state: dict, neighbor: dict) -> str | None:
-    listed = entries(member(neighbor, "management-addresses"), "management-addresses", "management-address")
-    return text(member(state, "management-address")) or next(
-        (text(member(a, "state", "address")) or text(member(a, "address")) for a in listed), None)
-
-
-def _lldp(interface_name: str | None, neighbor: dict) -> dict:
-    state = member(neighbor, "state") or {}
-    return {"device": text(member(state, "system-name")) or text(member(state, "chassis-id")),
-            "local_interface": interface_name,
-            "remote_interface": text(member(state, "port-id")) or text(member(state, "port-description")),
-            "platform": text(member(state, "system-description")), "address": _management_address(state, neighbor),
-            "capabilities": _capabilities(neighbor)}
-
-
-def neighbors(raw: dict, _ctx: dict) -> dict | None:
-    data = raw.get("lldp")
-    if data is None:
-        return None
-    lldp = [_lldp(text(member(i, "name")), n) for i in entries(data, "interfaces", "interface")
-            for n in entries(member(i, "neighbors"), "neighbors", "neighbor")]
-    return {"cdp": [], "lldp": lldp}
-
-
-def _arp(name: str | None, sub: dict, neighbor: dict) -> dict:
-    state = member(neighbor, "state") or neighbor
-    index = to_int(member(sub, "index"))
-    mac = text(member(state, "link-layer-address"))
-    return {"vrf": None, "address": text(member(state, "ip")), "mac": mac.lower() if mac else None,
-            "interface": name if not index else f"{name}.{index}",
-            "type": (local(member(state, "origin")) or "").lower() or None}
-
-
-def arp(raw: dict, _ctx: dict) -> list | None:
-    if raw.get("interfaces") is None:
-        return None
-    return [_arp(text(member(e, "name")), sub, n) for e in _interface_entries(raw) for sub in _subinterfaces(e)
-            for n in entries(member(sub, "ipv4", "neighbors"), "neighbors", "neighbor")]
 
 
 MODEL = "not in the OpenConfig model"

@@ -23,7 +23,7 @@ from ansible_collections.johann.monitor.plugins.module_utils._history import (
     rebooted,
     summarise,
 )
-from ansible_collections.johann.monitor.plugins.plugin_utils._compat import ara_active_client
+from ansible_collections.johann.monitor.plugins.plugin_utils._compat import ara_active_client, ara_client_kind
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
 
 RECORD_KEY = "johann.summary"   # part 1; parts 2..n: johann.summary.2 ...
@@ -49,7 +49,8 @@ def ara_client() -> tuple[Any, str | None]:
 
 
 def describe(client: Any) -> str:
-    if type(client).__name__ == "AraOfflineClient":
+    """The ARA that ``client`` reads from and records to, for messages."""
+    if ara_client_kind(client) == "offline":
         return "ARA (offline client, local database)"
     return f"ARA at {getattr(client, 'endpoint', '?')}"
 

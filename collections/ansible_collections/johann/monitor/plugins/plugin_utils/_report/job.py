@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.johann.monitor.plugins.plugin_utils._report import merge
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import merge, shape
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.ara_source import Source
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import (
@@ -67,12 +67,12 @@ class ReportJob:
             devices = stored["devices"]
             records = {host: recs.Lazy.packed(host, text) for host, text in devices.raw_items()} \
                 if isinstance(devices, recs.StoredDevices) else \
-                {host: None if rec is None else recs.complete(rec, host) for host, rec in devices.items()}
+                {host: None if rec is None else shape.complete(rec, host) for host, rec in devices.items()}
             timed_out = []
         else:
             results = source.results if source is not None else self.results()
             records = {host: recs.Lazy(partial(recs.from_result, host, result)) for host, result in results.items()}
-            records.update({host: recs.blank(host, *why) for host, why in (absent or {}).items()})
+            records.update({host: shape.blank(host, *why) for host, why in (absent or {}).items()})
             timed_out = sorted(host for host, result in results.items() if recs.timed_out(result))
         ignored = [IGNORED_THRESHOLDS] if self.params.get("thresholds") else []
         title = self.params["title"] if self.title_given else stored.get("title", self.params["title"])
@@ -101,8 +101,8 @@ class ReportJob:
                  else f"of the last {self.params['ara_within']} s")
         for host in self.params.get("hosts") or []:
             if host not in merged.records:
-                merged.records[host] = recs.blank(host, "missing", f"no run {where} recorded a device_info result "
-                                                                   f"for this host in ARA (was it in a slice?)")
+                merged.records[host] = shape.blank(host, "missing", f"no run {where} recorded a device_info result "
+                                                                    f"for this host in ARA (was it in a slice?)")
                 merged.seen[host] = generated
 
     def carry_over(self, records: dict[str, dict | None], now: dt.datetime) -> tuple[merge.Merged, list[str]]:

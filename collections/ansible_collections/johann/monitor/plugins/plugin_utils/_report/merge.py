@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import shape
 
 FLEET_SCHEMA = 1   # fleet.json's "schema" (render.py writes it)
 STALE_AFTER = 3600   # seconds: four missed runs of a 15-minute schedule, or one missed hourly run
@@ -179,7 +180,7 @@ def merge(previous: dict | None, current: dict[str, dict | None], now: dt.dateti
         if age > limits.forget_after:
             merged.forgotten[host] = int(age)
             continue
-        merged.records[host] = record if record is None or isinstance(record, recs.Lazy) else recs.complete(record, host)
+        merged.records[host] = record if record is None or isinstance(record, recs.Lazy) else shape.complete(record, host)
         merged.seen[host] = iso(last_in_run)
         merged.carried[host] = {"last_read": iso(last_read), "age": max(0, int(age)),
                                 "stale": age > limits.stale_after,

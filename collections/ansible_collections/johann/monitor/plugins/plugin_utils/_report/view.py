@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any
 
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import cpu_load
-from ansible_collections.johann.monitor.plugins.plugin_utils._report.records import blank
+from ansible_collections.johann.monitor.plugins.plugin_utils._report.shape import blank
 
 STATUSES = ("ok", "degraded", "auth_failed", "unreachable", "error")
 STATUS_LABELS = {"ok": "OK", "degraded": "Degraded", "auth_failed": "Auth failed", "unreachable": "Unreachable",

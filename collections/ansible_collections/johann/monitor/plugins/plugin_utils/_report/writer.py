@@ -219,24 +219,6 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def interfaces_csv(devices: list[dict]) -> str:
-    out = io.StringIO()
-    write_interfaces_csv(out, devices)
-    return out.getvalue()
-
-
-def write_interfaces_csv(out: TextIO, devices: list[dict]) -> None:
-    """Every interface of every device, a device at a time; a device whose interfaces cannot be written is left
-    out (its status says)."""
-    rows = _csv_rows(out, INTERFACE_COLUMNS)
-    for d in devices:
-        try:
-            device_rows = _interface_rows(d)
-        except Exception:   # noqa: BLE001, S112 - one device's data never costs the others their rows
-            continue
-        rows.writerows([_cell(v) for v in row] for row in device_rows)
-
-
 def interface_rows_csv(out: TextIO) -> Callable[[list[list[Any]]], None]:
     """interfaces.csv written a device at a time: the header now, then each device's rows
     (xlsx.interface_rows) through the function returned."""

@@ -215,6 +215,23 @@ def test_vault_encrypted_csv_is_read_and_not_warned_about(tmp_path):
     assert warnings == []
 
 
+def test_vault_encrypted_csv_that_is_not_utf8_names_the_line_and_byte(tmp_path):
+    secret = VaultSecret(b"vault-pass")
+    data = b"ip,name\n10.0.0.1,r\xe91\n"
+    loader = DataLoader()
+    loader.set_vault_secrets([("default", secret)])
+    message = error(tmp_path, VaultLib([("default", secret)]).encrypt(data), loader=loader)
+    assert message == (f"{tmp_path / 'devices.csv'}: line 2: the file is not UTF-8 text (byte 19); "
+                       "save it as 'CSV UTF-8 (comma delimited)'")   # 8 bytes of line 1, then 10.0.0.1,r
+
+
+def test_vault_encrypted_csv_without_the_vault_password_names_the_file(tmp_path):
+    encrypted = VaultLib([("default", VaultSecret(b"vault-pass"))]).encrypt(f"ip,password\n10.0.0.1,{SECRET}\n")
+    message = error(tmp_path, encrypted)   # a loader without vault secrets
+    assert message.startswith(f"{tmp_path / 'devices.csv'}: cannot read the device list: ")
+    assert message.endswith("A vault password must be specified to decrypt data.") and SECRET not in message
+
+
 # ---- Constructable ----------------------------------------------------------------------------------
 
 CONSTRUCTED = """\

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import inspect
+import sys
 import weakref
 
 import pytest
@@ -77,6 +78,38 @@ def test_ara_active_client_is_the_client_ara_made_and_none_before_or_after(monke
     del client
     gc.collect()
     assert _compat.ara_active_client() is None
+
+
+def test_ara_client_kind_tells_the_offline_client_from_the_http_one(monkeypatch):
+    from ara.clients import utils
+    from ara.clients.http import AraHttpClient
+    from ara.clients.offline import AraOfflineClient
+
+    assert issubclass(AraOfflineClient, AraHttpClient)   # why the offline class is asked first
+    monkeypatch.setattr(utils.active_client, "_instance", None)   # restored after: the client below sets it
+    http = AraHttpClient(endpoint="http://127.0.0.1:9", timeout=1)   # no request
+    offline = AraOfflineClient.__new__(AraOfflineClient)   # its __init__ would migrate and start a server
+    assert _compat.ara_client_kind(http) == "http"
+    assert _compat.ara_client_kind(offline) == "offline"
+    for other in (None, object(), "AraHttpClient", type("AraOfflineClient", (), {})()):
+        assert _compat.ara_client_kind(other) is None
+
+
+def test_ara_client_kind_imports_neither_django_nor_the_offline_client(monkeypatch):
+    from ara.clients import utils
+    from ara.clients.http import AraHttpClient
+
+    monkeypatch.setattr(utils.active_client, "_instance", None)
+    monkeypatch.delitem(sys.modules, "ara.clients.offline", raising=False)   # put back after the test
+    http = AraHttpClient(endpoint="http://127.0.0.1:9", timeout=1)
+    assert _compat.ara_client_kind(http) == "http"
+    assert "ara.clients.offline" not in sys.modules
+
+
+def test_ara_client_kind_without_ara_is_none(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ara.clients.http", None)   # import ara.clients.http fails
+    monkeypatch.setitem(sys.modules, "ara.clients.offline", None)
+    assert _compat.ara_client_kind(object()) is None
 
 
 class _Banners:

@@ -96,6 +96,17 @@ def test_a_server_that_does_not_answer_gives_a_history_error_naming_it():
         hist.load_runs(client, limit=3)
 
 
+def test_messages_name_the_offline_client_or_the_server_of_the_http_one(monkeypatch):
+    from ara.clients import utils
+    from ara.clients.http import AraHttpClient
+    from ara.clients.offline import AraOfflineClient
+
+    monkeypatch.setattr(utils.active_client, "_instance", None)   # restored after: the client below sets it
+    assert hist.describe(AraOfflineClient.__new__(AraOfflineClient)) == "ARA (offline client, local database)"
+    assert hist.describe(AraHttpClient(endpoint="http://127.0.0.1:9", timeout=1)) == "ARA at http://127.0.0.1:9"
+    assert hist.describe(FakeAra({})) == "ARA at ?"
+
+
 def test_a_refusal_from_the_api_is_named():
     class Refusing(FakeAra):
         def get(self, path, **params):

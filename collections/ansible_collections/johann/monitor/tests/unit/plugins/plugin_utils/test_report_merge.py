@@ -8,8 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from ansible_collections.johann.monitor.plugins.plugin_utils._report import merge, render
-from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import merge, render, shape
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import COLLECTION_TEMPLATES
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, 0, tzinfo=dt.UTC)
@@ -28,7 +27,7 @@ def fleet(devices: dict, generated_at: str = BEFORE, **more) -> dict:
 
 
 def current(*hosts: str, **kw) -> dict:
-    return {h: recs.complete(record(h, polled_at="2026-11-29T11:59:55Z", **kw), h) for h in hosts}
+    return {h: shape.complete(record(h, polled_at="2026-11-29T11:59:55Z", **kw), h) for h in hosts}
 
 
 def test_hosts_not_in_this_run_are_carried_with_their_age():
@@ -46,7 +45,7 @@ def test_hosts_not_in_this_run_are_carried_with_their_age():
 
 def test_hosts_of_this_run_replace_their_record_whatever_their_status():
     previous = fleet({"a": record("a"), "b": record("b")})
-    merged = merge.merge(previous, {"a": recs.blank("a", "unreachable", "gone"), "b": None}, NOW)
+    merged = merge.merge(previous, {"a": shape.blank("a", "unreachable", "gone"), "b": None}, NOW)
     assert merged.records["a"]["status"] == "unreachable" and merged.records["b"] is None
     assert merged.carried == {}
 
@@ -84,7 +83,7 @@ def test_no_previous_report_carries_nothing():
 def test_a_host_renamed_in_the_inventory_is_not_shown_twice():
     previous = fleet({"old-name": record("old-name", serial="FOC123", address="192.0.2.7"),
                       "other": record("other", serial="FOC123", address="192.0.2.8")})   # same serial, elsewhere
-    now = {"new-name": recs.complete(record("new-name", serial="FOC123", address="192.0.2.7"), "new-name")}
+    now = {"new-name": shape.complete(record("new-name", serial="FOC123", address="192.0.2.7"), "new-name")}
     merged = merge.merge(previous, now, NOW)
     assert merged.renamed == {"old-name": "new-name"}
     assert sorted(merged.records) == ["new-name", "other"] and list(merged.carried) == ["other"]
@@ -93,17 +92,17 @@ def test_a_host_renamed_in_the_inventory_is_not_shown_twice():
 def test_a_shared_identity_is_not_taken_for_a_rename():
     """Devices behind one address with one serial (a lab, a proxy, cloned VMs): none of them is dropped."""
     previous = fleet({h: record(h, serial="9SN", address="127.0.0.1") for h in ("p1", "p2")})
-    now = {"n1": recs.complete(record("n1", serial="9SN", address="127.0.0.1"), "n1")}
+    now = {"n1": shape.complete(record("n1", serial="9SN", address="127.0.0.1"), "n1")}
     merged = merge.merge(previous, now, NOW)
     assert merged.renamed == {} and sorted(merged.carried) == ["p1", "p2"]
     previous = fleet({"p1": record("p1", serial="9SN", address="127.0.0.1")})
-    now = {h: recs.complete(record(h, serial="9SN", address="127.0.0.1"), h) for h in ("n1", "n2")}
+    now = {h: shape.complete(record(h, serial="9SN", address="127.0.0.1"), h) for h in ("n1", "n2")}
     assert merge.merge(previous, now, NOW).renamed == {}
 
 
 def test_devices_without_a_serial_are_never_taken_for_renamed():
     previous = fleet({"old": dict(record("old", address="192.0.2.7"), identity={"serial": None})})
-    now = {"new": recs.complete(dict(record("new", address="192.0.2.7"), identity={"serial": None}), "new")}
+    now = {"new": shape.complete(dict(record("new", address="192.0.2.7"), identity={"serial": None}), "new")}
     assert list(merge.merge(previous, now, NOW).carried) == ["old"]
 
 
@@ -124,7 +123,7 @@ def test_a_controller_clock_set_back_gives_age_zero_not_negative():
 
 
 def test_a_device_without_polled_at_counts_from_its_last_run():
-    previous = fleet({"blank": recs.blank("blank", "unreachable", "no route"), "none": None},
+    previous = fleet({"blank": shape.blank("blank", "unreachable", "no route"), "none": None},
                      seen={"blank": "2026-11-29T09:00:00Z"})
     merged = merge.merge(previous, {}, NOW)
     assert merged.carried["blank"]["age"] == 3 * 3600 and merged.carried["blank"]["stale"] is True

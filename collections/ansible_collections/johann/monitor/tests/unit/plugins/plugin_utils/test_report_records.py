@@ -1,4 +1,4 @@
-"""Any device_info result, of any shape, becomes a complete record the report can show (records.py)."""
+"""Any device_info result, of any shape, becomes a complete record the report can show (records.py, shape.py)."""
 from __future__ import annotations
 
 import base64
@@ -8,9 +8,9 @@ import json
 
 import pytest
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import SECTIONS
-from ansible_collections.johann.monitor.plugins.plugin_utils._report import records
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import records, shape
 
-SHAPE = records.SHAPE
+SHAPE = shape.SHAPE
 
 
 def healthy(**changes) -> dict:
@@ -66,27 +66,27 @@ class Tagged(str):
 
 def test_a_healthy_record_is_returned_as_it_is():
     record = healthy()
-    assert records.complete(record, "r1") is record
+    assert shape.complete(record, "r1") is record
     assert records.from_result("r1", {"changed": False, "device_json": json.dumps(record)}) == record
     packed = base64.b64encode(gzip.compress(json.dumps(record).encode())).decode()
     assert records.from_result("r1", {"changed": False, "device_json_gz": packed}) == record
     tagged = healthy(message=Tagged("fine"), identity=dict(healthy()["identity"], serial=Tagged("FOC1")))
-    assert records.complete(tagged, "r1")["status"] == "ok"
+    assert shape.complete(tagged, "r1")["status"] == "ok"
 
 
 def test_missing_keys_are_added_without_calling_the_record_broken():
     bare = {"status": "unreachable", "message": "connection refused", "host": "r1"}
-    done = records.complete(bare, "r1")
+    done = shape.complete(bare, "r1")
     assert done["status"] == "unreachable" and done["message"] == "connection refused"
     assert set(done) >= {"schema", "address", "polled_at", "sections", "notes", "alerts", *SECTIONS}
     assert done["identity"] is None and done["sections"]["cpu"] == {"status": None, "message": None,
                                                                     "duration": None, "resources": []}
-    assert records.complete(done, "r1") is done   # complete once, then as it is
+    assert shape.complete(done, "r1") is done   # complete once, then as it is
 
 
 def test_a_cpu_without_the_devices_own_average_gets_it_as_null():
     """A record of device_info before ``average`` existed (or a family without one) is complete, not broken."""
-    done = records.complete(healthy(cpu={"five_seconds": 3, "one_minute": 4, "five_minutes": 5}), "r1")
+    done = shape.complete(healthy(cpu={"five_seconds": 3, "one_minute": 4, "five_minutes": 5}), "r1")
     assert done["status"] == "ok" and done["message"] is None
     assert (done["cpu"]["average"], done["cpu"]["average_seconds"], done["cpu"]["five_minutes"]) == (None, None, 5)
 
@@ -131,7 +131,7 @@ def test_a_cpu_without_the_devices_own_average_gets_it_as_null():
 ])
 def test_a_result_without_a_usable_record_names_its_cause(result, status, message):
     record = records.from_result("r1", result)
-    done = records.complete(record, "r1")
+    done = shape.complete(record, "r1")
     assert (done["status"], done["message"]) == (status, message)
     assert done["host"] == "r1" and done["identity"] is None and done["interfaces"] is None
     assert all(s["status"] == "skipped" for s in done["sections"].values())
@@ -140,12 +140,12 @@ def test_a_result_without_a_usable_record_names_its_cause(result, status, messag
 def test_no_result_at_all_is_none_and_a_failed_task_with_a_record_keeps_it():
     assert records.from_result("r1", None) is None
     failed = {"failed": True, "msg": "r1: degraded: ...", "device_json": json.dumps(healthy(status="degraded"))}
-    assert records.complete(records.from_result("r1", failed), "r1")["status"] == "degraded"   # fail_on_error
+    assert shape.complete(records.from_result("r1", failed), "r1")["status"] == "degraded"   # fail_on_error
 
 
 def test_an_unusable_device_json_falls_back_on_the_summary_in_device():
     result = {"device_json": "{cut", "device": {"status": "ok", "message": None, "address": "192.0.2.1"}}
-    done = records.complete(records.from_result("r1", result), "r1")
+    done = shape.complete(records.from_result("r1", result), "r1")
     assert done["status"] == "error" and done["address"] == "192.0.2.1"
     assert done["message"].startswith(f"{SHAPE}: device_json is not valid JSON (")
     assert done["message"].endswith("; the summary in device is shown")
@@ -174,17 +174,17 @@ def test_an_unusable_device_json_falls_back_on_the_summary_in_device():
 def test_a_record_with_parts_of_the_wrong_type_keeps_the_rest_and_names_them(changes, problems):
     record = healthy(**changes)
     original = copy.deepcopy(record)
-    done = records.complete(record, "r1")
+    done = shape.complete(record, "r1")
     assert done["status"] == "error"
     assert done["message"].startswith(f"{SHAPE}: " + "; ".join(problems))
     assert record == original   # fixed in a copy
     assert "identity" in changes or done["identity"]["serial"] == "FOC1"   # what is usable is kept
-    assert records.complete(done, "r1") is done
+    assert shape.complete(done, "r1") is done
 
 
 def test_the_fixed_record_has_what_the_pages_read():
-    done = records.complete(healthy(interfaces=[{"name": "Gi1", "counters": None, "ipv4": "x"}, "Gi2"],
-                                    licensing={"transport": "cslu"}, config={"snmp": {"groups": None}}), "r1")
+    done = shape.complete(healthy(interfaces=[{"name": "Gi1", "counters": None, "ipv4": "x"}, "Gi2"],
+                                  licensing={"transport": "cslu"}, config={"snmp": {"groups": None}}), "r1")
     interface = done["interfaces"][0]
     assert len(done["interfaces"]) == 1   # an entry of another kind is left out, the others kept
     assert interface["counters"]["in_octets"] is None and interface["rates"] == {"in_bps": None, "out_bps": None}
@@ -197,12 +197,12 @@ def test_the_fixed_record_has_what_the_pages_read():
 
 def test_many_problems_are_counted_not_all_listed_and_the_own_status_is_said():
     bad = {name: "x" for name in ("identity", "config", "cpu", "memory", "storage", "interfaces", "environment")}
-    done = records.complete(healthy(status="degraded", message="1 of 10 sections failed", **bad), "r1")
+    done = shape.complete(healthy(status="degraded", message="1 of 10 sections failed", **bad), "r1")
     assert "; and 2 more; device_info's own status: degraded (1 of 10 sections failed)" in done["message"]
 
 
 def test_a_record_that_is_not_a_mapping_is_an_error_record():
-    done = records.complete(["not", "a", "record"], "r9")
+    done = shape.complete(["not", "a", "record"], "r9")
     assert done["host"] == "r9" and done["status"] == "error"
     assert done["message"] == f"{SHAPE}: the record is a list, not a mapping"
 

@@ -1,4 +1,4 @@
-"""One device never costs the others their report: page errors, fleet pages, forked writers (render.py)."""
+"""One device never costs the others their report: page errors, fleet pages, forked writers (render.py, pages.py)."""
 from __future__ import annotations
 
 import gzip
@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ansible_collections.johann.monitor.plugins.plugin_utils._report import render
+from ansible_collections.johann.monitor.plugins.plugin_utils._report import pages, render
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.project import COLLECTION_TEMPLATES
 from jinja2 import UndefinedError
 
@@ -40,7 +40,7 @@ BREAKS_ON_R001 = ('{% extends "base.html" %}{% block main %}{% if d.host == "r00
                   '<h1>{{ d.host }}</h1>{% endblock %}')
 
 
-@pytest.mark.parametrize("count", [3, render.PARALLEL_FROM + 20])   # in process, and in forked writers
+@pytest.mark.parametrize("count", [3, pages.PARALLEL_FROM + 20])   # in process, and in forked writers
 def test_a_page_that_cannot_be_rendered_gets_a_plain_page_and_the_index_says_why(tmp_path, count):
     out = tmp_path / "out"
     summary = _render(_records(count), out, _templates(tmp_path, device=BREAKS_ON_R001))
@@ -132,7 +132,7 @@ def test_a_report_stopped_while_forked_writers_work_leaves_nothing_and_no_proces
     (out / "index.html").write_text("previous report")
     slow = _templates(tmp_path, device='{% extends "base.html" %}{% block main %}{% for i in range(300000) %}'
                                        '{% endfor %}{% endblock %}')[0]
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(out), str(render.PARALLEL_FROM + 50), str(slow)],
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(out), str(pages.PARALLEL_FROM + 50), str(slow)],
                             env=dict(os.environ, PYTHONPATH=COLLECTIONS), start_new_session=True,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -183,6 +183,7 @@ def test_records_are_read_where_they_are_rendered_and_never_held_all_at_once(tmp
     import weakref
 
     from ansible_collections.johann.monitor.plugins.plugin_utils._report import records as recs
+    from ansible_collections.johann.monitor.plugins.plugin_utils._report import shape
     alive: set[int] = set()
     peak = [0]
 
@@ -194,7 +195,7 @@ def test_records_are_read_where_they_are_rendered_and_never_held_all_at_once(tmp
             alive.add(id(record))
             weakref.finalize(record, alive.discard, id(record))
             peak[0] = max(peak[0], len(alive))
-            return recs.complete(record, host)
+            return shape.complete(record, host)
         return recs.Lazy(load)
 
     records = {f"r{n:03d}": reader(f"r{n:03d}", n) for n in range(60)}   # under PARALLEL_FROM: in this process

@@ -9,8 +9,10 @@ import struct
 
 import pytest
 from ansible_collections.johann.monitor.plugins.module_utils._normalise import openconfig as oc
+from ansible_collections.johann.monitor.plugins.module_utils._normalise import openconfig_interfaces as oc_ifs
+from ansible_collections.johann.monitor.plugins.module_utils._normalise import openconfig_values as oc_values
 from ansible_collections.johann.monitor.plugins.module_utils._normalise import platforms
-from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import unwrap
+from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import iso, unwrap
 
 # GET .../interface=Ethernet1/state on EOS, as captured (../shared/VENDORS.md): the state's children, prefixed
 EOS_STATE = {
@@ -58,7 +60,7 @@ INTERFACE_REPLIES = {
 
 @pytest.mark.parametrize("reply", list(INTERFACE_REPLIES.values()), ids=list(INTERFACE_REPLIES))
 def test_interfaces_read_the_same_from_every_reply_shape(reply):
-    (eth1,) = oc.interfaces({"interfaces": unwrap(reply)}, {"now": None})
+    (eth1,) = oc_ifs.interfaces({"interfaces": unwrap(reply)}, {"now": None})
     assert (eth1["name"], eth1["description"], eth1["type"]) == ("Ethernet1", "restconf_test", "ethernet")
     assert (eth1["admin_status"], eth1["oper_status"], eth1["mtu"]) == ("up", "up", None)   # mtu 0: the default
     assert eth1["counters"]["in_octets"] == 116602 and eth1["counters"]["out_multicast_pkts"] == 1761
@@ -103,7 +105,7 @@ def test_identity_from_every_system_state_shape(reply):
     ("9" * 30, None), ("soon", None), (None, None), ({"x": 1}, None),
 ])
 def test_times_in_nanoseconds_or_rfc3339(value, expected):
-    assert oc.iso(oc.moment(value)) == expected
+    assert iso(oc_values.moment(value)) == expected
 
 
 @pytest.mark.parametrize("identity,bits", [
@@ -115,7 +117,7 @@ def test_times_in_nanoseconds_or_rfc3339(value, expected):
     ("openconfig-if-ethernet:SPEED_UNKNOWN", None), ("", None), (None, None), ("10G", None),
 ])
 def test_speed_identities(identity, bits):
-    assert oc.speed_bits(identity) == bits
+    assert oc_values.speed_bits(identity) == bits
 
 
 @pytest.mark.parametrize("ether,speed", [
@@ -128,20 +130,20 @@ def test_speed_identities(identity, bits):
 ])
 def test_speed_of_an_interface(ether, speed):
     entry = {"name": "Ethernet1", "state": {"name": "Ethernet1"}, "openconfig-if-ethernet:ethernet": {"state": ether}}
-    assert oc.interface(entry, None)["speed"] == speed
+    assert oc_ifs.interface(entry, None)["speed"] == speed
 
 
 @pytest.mark.parametrize("counters", [{"in-octets": "18446744073709551615", "in-errors": "3"},
                                       {"in-octets": 18446744073709551615, "in-errors": 3}], ids=["strings", "numbers"])
 def test_uint64_as_strings_or_numbers(counters):
-    out = oc.interface({"name": "e", "state": {"counters": counters}}, None)
+    out = oc_ifs.interface({"name": "e", "state": {"counters": counters}}, None)
     assert (out["counters"]["in_octets"], out["counters"]["in_errors"]) == (2 ** 64 - 1, 3)
 
 
 def test_crc_from_the_ethernet_counters_when_the_interface_has_no_fcs_errors():
     entry = {"name": "e", "state": {"counters": {"in-octets": "5"}},
              "openconfig-if-ethernet:ethernet": {"state": {"counters": {"in-crc-errors": "7"}}}}
-    assert oc.interface(entry, None)["counters"]["in_crc_errors"] == 7
+    assert oc_ifs.interface(entry, None)["counters"]["in_crc_errors"] == 7
 
 
 def test_addresses_flaps_and_clear_time():
@@ -152,7 +154,7 @@ def test_addresses_flaps_and_clear_time():
                {"ip": "2001:db8::1", "config": {"ip": "2001:db8::1", "prefix-length": 64}}]}}}
     entry = {"name": "Ethernet49/1", "subinterfaces": {"subinterface": [sub]},
              "state": {"counters": {"carrier-transitions": "4", "last-clear": "1700000000000000000"}}}
-    out = oc.interface(entry, None)
+    out = oc_ifs.interface(entry, None)
     assert out["ipv4"] == [{"address": "10.0.0.0", "netmask": "255.255.255.254", "prefix_length": 31}]
     assert out["ipv6"] == ["2001:db8::1"] and out["flaps"] == 4
     assert out["discontinuity_time"] == "2023-11-14T22:13:20.000Z"
@@ -296,7 +298,7 @@ def test_environment_temperatures_power_supplies_and_fans():
 
 
 def test_float32_values():
-    assert [oc.float32(v) for v in (_float32(12.25), "12.25", 12, "AAAA", "not base64!", None)] == \
+    assert [oc_values.float32(v) for v in (_float32(12.25), "12.25", 12, "AAAA", "not base64!", None)] == \
         [12.25, 12.25, 12, None, None, None]
 
 
@@ -312,7 +314,7 @@ def test_lldp_neighbours():
                 {"name": "openconfig-lldp-types:ROUTER",
                  "state": {"name": "openconfig-lldp-types:ROUTER", "enabled": False}}]}}]}},
         {"name": "Ethernet1"}]}
-    out = oc.neighbors({"lldp": unwrap(lldp)}, {})
+    out = oc_ifs.neighbors({"lldp": unwrap(lldp)}, {})
     assert out == {"cdp": [], "lldp": [{"device": "spine-1", "local_interface": "Ethernet49/1",
                                         "remote_interface": "Ethernet7/1", "platform": "Arista Networks EOS",
                                         "address": "10.0.0.9", "capabilities": ["bridge"]}]}
@@ -326,7 +328,7 @@ def test_arp_from_the_ipv4_neighbours_of_subinterfaces():
         {"index": "10", "ipv4": {"neighbors": {"neighbor": [
             {"ip": "10.1.0.1", "state": {"ip": "10.1.0.1", "link-layer-address": "44:4c:a8:00:00:02",
                                          "origin": "STATIC"}}]}}}]}}]}
-    assert oc.arp({"interfaces": interfaces}, {}) == [
+    assert oc_ifs.arp({"interfaces": interfaces}, {}) == [
         {"vrf": None, "address": "10.0.0.1", "mac": "44:4c:a8:00:00:01", "interface": "Ethernet1", "type": "dynamic"},
         {"vrf": None, "address": "10.1.0.1", "mac": "44:4c:a8:00:00:02", "interface": "Ethernet1.10", "type": "static"}]
 
