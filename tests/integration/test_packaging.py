@@ -184,7 +184,7 @@ def test_execution_environment_build_context(tarball, tmp_path):
     (tmp_path / "build").mkdir()
     shutil.copy(tarball, tmp_path / "build" / tarball.name)
     shutil.copy(ROOT / "execution-environment.yml", tmp_path / "execution-environment.yml")
-    extra = ["tools/collections_from_pypi.py", "requirements-collections.txt", "requirements.yml"]
+    extra = ["tools/collections_from_pypi.py", "requirements-collections-2.21.txt", "requirements.yml"]
     assert [f["src"] for f in ee["additional_build_files"]] == [f"build/{tarball.name}", *extra]
     for name in extra:
         (tmp_path / name).parent.mkdir(exist_ok=True)
@@ -209,7 +209,7 @@ def test_execution_environment_build_context(tarball, tmp_path):
     for name in extra:
         assert (build / "johann" / Path(name).name).read_bytes() == (ROOT / name).read_bytes()
     galaxy_stage = containerfile[containerfile.index("FROM base AS galaxy"):containerfile.index("FROM base AS builder")]
-    assert re.search(r"^RUN /usr/bin/python3\.11 /build/johann/collections_from_pypi\.py .*--dest "
+    assert re.search(r"^RUN /usr/bin/python3\.12 /build/johann/collections_from_pypi\.py .*--dest "
                      r"/usr/share/ansible/collections$", galaxy_stage, re.M)
 
     # Python: the collection's requirements and ARA's client (its own requirements.txt is added when built)
@@ -219,7 +219,8 @@ def test_execution_environment_build_context(tarball, tmp_path):
                        .splitlines() if line.strip() and not line.startswith("#")}
     assert {"httpx", "ara"} | collection_reqs <= set(python)
     assert "--user-pip=requirements.txt" in containerfile
-    assert re.search(r"ANSIBLE_INSTALL_REFS=\"ansible-core[^\"]*ansible-runner", containerfile)
+    assert re.search(r"ANSIBLE_INSTALL_REFS=\"ansible-core>=2\.21,<2\.22[^\"]*ansible-runner", containerfile)
+    assert re.search(r"^ARG PYCMD=\"?/usr/bin/python3\.12\"?$", containerfile, re.M)   # make matrix's line
 
     # ARA's callback loaded from a fixed path, recording over HTTP; the server comes from AWX
     env = dict(re.findall(r"^ENV (\w+)=(\S+)$", containerfile, re.M))
@@ -227,7 +228,7 @@ def test_execution_environment_build_context(tarball, tmp_path):
     assert env["ANSIBLE_ACTION_PLUGINS"] == "/usr/share/ara/plugins/action"
     assert env["ARA_API_CLIENT"] == "http" and env["JOHANN_ARA_AUTOSTART"] == "false"
     assert "ARA_API_SERVER" not in env and "ARA_API_PASSWORD" not in env
-    assert re.search(r"^RUN .*ln -sfn \"\$\(/usr/bin/python3\.11 -m ara\.setup\.path\)/plugins\" /usr/share/ara/plugins",
+    assert re.search(r"^RUN .*ln -sfn \"\$\(/usr/bin/python3\.12 -m ara\.setup\.path\)/plugins\" /usr/share/ara/plugins",
                      containerfile, re.M)
     assert containerfile.index("ENV ANSIBLE_CALLBACK_PLUGINS") > containerfile.index("FROM base AS final")
 
