@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# pytest shows the values of a failing assert in these helper modules too, as in a test module
+pytest.register_assert_rewrite("tests.openconfig_truth", "tests.records")
 
 from tests import leftovers  # noqa: E402
+from tests.lablib import EPOCH as EPOCH  # noqa: E402  # the lab tests take it from here
 from tests.lablib import ROOT, RunningLab, start_lab  # noqa: E402
 
 # The tests run Ansible from the virtualenv running pytest (sys.executable's directory): .venv
@@ -25,7 +27,6 @@ if VENV != (ROOT / ".venv").resolve() and (VENV / "ara-plugins").is_dir():
     for _kind in ("callback", "action", "lookup"):
         os.environ.setdefault(f"ANSIBLE_{_kind.upper()}_PLUGINS", str(VENV / "ara-plugins" / _kind))
 
-EPOCH = 1795000000.0  # 2026-11-18T11:06:40Z: a fixed, frozen lab clock makes values exact
 # A network of its own for each test session, so two runs on one machine never collide.
 NETWORK = os.environ.get("JOHANN_TEST_NETWORK") or f"127.{random.randint(100, 250)}.0.0/16"
 

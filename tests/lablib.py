@@ -16,6 +16,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 JSON = "application/yang-data+json"
+EPOCH = 1795000000.0  # 2026-11-18T11:06:40Z: a fixed, frozen lab clock makes values exact
+# ARA is off in the runs tests start unless a test asks for it (ara=True, with its own server: see
+# tests/integration/test_history.py): the project's ansible.cfg records every run into the
+# user's local ARA server, which a test must never touch.
+ARA_OFF = {"ANSIBLE_CALLBACK_PLUGINS": "/nonexistent"}
 
 
 @dataclass
@@ -89,3 +94,26 @@ def start_lab(fleet: Path, state_dir: Path, *extra: str, timeout: float = 60) ->
         raise RuntimeError(f"the lab did not start: {line!r}\n{(state_dir / 'lab.stderr').read_text()[-3000:]}")
     state = json.loads((state_dir / "lab.json").read_text())
     return RunningLab(proc, state_dir, yaml.safe_load(inventory.read_text()), state["admin_url"])
+
+
+def ansible_playbook(playbook: Path, *args: str, extra_env: dict | None = None,
+                     ara: bool = False) -> subprocess.CompletedProcess:
+    """``ansible-playbook`` of the venv running the tests, with the project's ansible.cfg, from the project's root.
+
+    ``args`` name the inventory (``-i``) and the rest; ARA is off unless ``ara`` (then the ARA_* and JOHANN_ARA_*
+    variables of the environment and ``extra_env`` say where it records)."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="false", **({} if ara else ARA_OFF), **(extra_env or {}))
+    for name in [k for k in env if k.startswith(("ARA_", "JOHANN_ARA_")) and not ara]:
+        del env[name]
+    ansible = Path(sys.executable).with_name("ansible-playbook")
+    return subprocess.run([str(ansible), str(playbook), *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env=env)
+
+
+def localhost_inventory(directory: Path) -> Path:
+    """An inventory of the controller only (local connection, this venv's Python), for playbooks of localhost."""
+    path = directory / "localhost.yml"
+    path.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+    return path

@@ -1,20 +1,25 @@
 """Trends from run history in real headless Chromium: a report rendered in-process from the lab model
 at three clock times 300 s apart (one device rebooted between the last two, one unreachable in the middle),
-the first two as past run summaries; and the same report with history off."""
+the first two as past run summaries; and the same report with history off.
+
+A browser test of the private renderer (plugin_utils._report.render) given past runs in process: the report's
+public face reads past runs from ARA only, at the real times of real runs (a report from ``fleet_json`` shows
+no history), so these exact lab times cannot go through it; tests/integration/test_history.py runs that path
+end to end (two monitor runs recorded in ARA, trends in the second report).
+"""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
 import pytest
-from ansible_collections.johann.monitor.plugins.module_utils._history import summarise
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import render_report
 
 from lab.fleet import DeviceSpec, Fleet, build_devices
 from lab.model import Clock, iso
 from lab.truth import device_truth
-from tests.unit.test_normalisers_against_lab import EPOCH, _record_at
-from tests.unit.test_report_templates import TEMPLATES, _record
+from tests.lablib import EPOCH
+from tests.records import TEMPLATES, past_run, record, record_at
 
 TIMES = (EPOCH, EPOCH + 300, EPOCH + 600)
 REBOOT_AT = EPOCH + 400          # c9300 reboots between the second run and this one
@@ -41,13 +46,13 @@ def _records(devices, at: float, down: tuple[str, ...] = ()) -> dict[str, dict]:
     records = {}
     for device in devices:
         if device.name in down:
-            records[device.name] = _record(device.name, status="unreachable",
-                                           message=f"connection refused by {device.address}:443",
-                                           polled_at=iso(at, 3, z=True))
+            records[device.name] = record(device.name, status="unreachable",
+                                          message=f"connection refused by {device.address}:443",
+                                          polled_at=iso(at, 3, z=True))
             continue
-        sections = _record_at(device, at)
+        sections = record_at(device, at)
         sections.update(polled_at=iso(at, 3, z=True), platform=device_truth(device, at)["platform"])
-        records[device.name] = _record(device.name, **sections)
+        records[device.name] = record(device.name, **sections)
     return records
 
 
@@ -59,8 +64,7 @@ def lab_runs():
     second = _records(devices, TIMES[1], down=("gx",))
     next(d for d in devices if d.name == "c9300").reboot(REBOOT_AT, "Power Failure")
     now = _records(devices, TIMES[2])
-    past = [{"time": iso(at, 3, z=True), "devices": {host: summarise(rec) for host, rec in run.items()}}
-            for at, run in zip(TIMES, (first, second), strict=False)]
+    past = [past_run(iso(at, 3, z=True), run) for at, run in zip(TIMES, (first, second), strict=False)]
     return {"devices": {d.name: d for d in devices}, "now": now, "past": past}
 
 

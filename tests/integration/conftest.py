@@ -1,31 +1,24 @@
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.lablib import ROOT
-
-# ARA is off in these runs unless a test asks for it (ara=True, with its own server: see
-# tests/integration/test_history.py): the project's ansible.cfg records every run into the
-# user's local ARA server, which a test must never touch.
-ARA_OFF = {"ANSIBLE_CALLBACK_PLUGINS": "/nonexistent"}
+from tests.lablib import ARA_OFF as ARA_OFF  # the integration tests take it from here with run_playbook
+from tests.lablib import EPOCH, ROOT, RunningLab, ansible_playbook, start_lab
 
 
 def run_playbook(lab, playbook: Path, *args: str, extra_env: dict | None = None,
                  ara: bool = False) -> subprocess.CompletedProcess:
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="false", **({} if ara else ARA_OFF), **(extra_env or {}))
-    for name in [k for k in env if k.startswith(("ARA_", "JOHANN_ARA_")) and not ara]:
-        del env[name]
-    ansible = Path(sys.executable).with_name("ansible-playbook")
-    return subprocess.run([str(ansible), str(playbook), "-i", str(lab.state_dir / "inventory.yml"), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    """``ansible-playbook`` over the lab's inventory (tests/lablib.py: ansible_playbook; ARA off unless ``ara``)."""
+    return ansible_playbook(playbook, "-i", str(lab.state_dir / "inventory.yml"), *args, extra_env=extra_env,
+                            ara=ara)
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +32,19 @@ def device_info_run(lab, tmp_path_factory):
     results = json.loads(out.read_text())
     return {"results": results, "stdout": result.stdout, "stderr": result.stderr, "elapsed": elapsed,
             "file": out}
+
+
+@contextlib.contextmanager
+def fleet_read(fleet: dict, state: Path, network: str) -> Iterator[tuple[RunningLab, dict]]:
+    """A lab of its own (``fleet``: a fleet.yml's content; frozen at EPOCH, on ``network``) and every device of it
+    read once with johann.monitor.device_info (tests/integration/device_info.yml): the lab and the results by host.
+    The lab is stopped after, also when the run fails."""
+    (state / "fleet.yml").write_text(yaml.safe_dump(fleet))
+    running = start_lab(state / "fleet.yml", state / "lab", "--epoch", str(EPOCH), "--frozen", "--network", network)
+    try:
+        out = state / "results.json"
+        run = run_playbook(running, ROOT / "tests/integration/device_info.yml", "-e", f"results_file={out}")
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        yield running, json.loads(out.read_text())
+    finally:
+        assert running.stop() == 0, running.stderr()

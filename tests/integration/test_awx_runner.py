@@ -20,8 +20,8 @@ import ansible_runner
 import pytest
 import yaml
 
+from tests.awx import RESTCONF_TYPE, inject_credential, load
 from tests.lablib import ROOT
-from tests.unit.test_awx_files import RESTCONF_TYPE, inject_credential, load
 
 # What each device of the test fleet (tests/lab/fleet.yml) is; wrongcert proves the injected CA
 # bundle is used (its certificate names another host), the ok ones that it is trusted.

@@ -3,22 +3,18 @@ wire, the generic faults, the report, and what stock ansible.netcommon restconf_
 """
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime as dt
 import json
 
 import pytest
-import yaml
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import evaluate
-from ansible_collections.johann.monitor.plugins.module_utils._device_info import collect
-from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import ACCEPT_JSON, ClientSettings
 
-from tests.conftest import EPOCH, subnet
-from tests.integration.conftest import run_playbook
-from tests.lablib import ROOT, start_lab
+from tests.conftest import subnet
+from tests.integration.conftest import fleet_read, run_playbook
+from tests.lablib import ROOT
 
 DOTTED = "application/yang.data+json"
+BOTH = f"application/yang-data+json, {DOTTED};q=0.9"   # what johann.monitor's client sends: either type
 
 
 def _epoch(text):
@@ -128,7 +124,7 @@ def test_neighbours_and_arp_equal_truth(record, truth):
 
 
 # ---------------------------------------------------------------- the wire
-@pytest.mark.parametrize("accept,status", [("application/yang-data+json", 406), (DOTTED, 200), (ACCEPT_JSON, 200)])
+@pytest.mark.parametrize("accept,status", [("application/yang-data+json", 406), (DOTTED, 200), (BOTH, 200)])
 def test_accept_header_decides(lab, accept, status):
     with lab.client("nxos", headers={"Accept": accept}) as client:
         reply = client.get("/restconf/data/Cisco-NX-OS-device:System/name")
@@ -140,7 +136,7 @@ def test_accept_header_decides(lab, accept, status):
 
 
 def test_missing_is_204_and_replies_are_bare(lab):
-    with lab.client("nxos", headers={"Accept": ACCEPT_JSON}) as client:
+    with lab.client("nxos", headers={"Accept": BOTH}) as client:
         missing = client.get("/restconf/data/Cisco-IOS-XE-native:native")
         entry = client.get("/restconf/data/Cisco-NX-OS-device:System/intf-items/phys-items/PhysIf-list=eth1%2F49")
         unauthorised = client.get("/restconf/data/Cisco-NX-OS-device:System/name", auth=("johann", "wrong"))
@@ -162,21 +158,9 @@ FAULTY = {"groups": [
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory):
-    state = tmp_path_factory.mktemp("nxos-faults")
-    (state / "fleet.yml").write_text(yaml.safe_dump(FAULTY))
-    running = start_lab(state / "fleet.yml", state, "--epoch", str(EPOCH), "--frozen", "--network", subnet(220))
-    user, password = running.auth
-
-    async def read_all():
-        hosts = [(n, running.host(n)) for n in (g["name"] for g in FAULTY["groups"])]
-        return await asyncio.gather(*(collect(ClientSettings(
-            host=h["ansible_host"], port=h["ansible_port"], username=user, password=password,
-            ca_path=running.ca_path, timeout=3, connect_timeout=2, retries=0), label=name) for name, h in hosts))
-
-    try:
-        yield {r["host"]: r for r in asyncio.run(read_all())}
-    finally:
-        assert running.stop() == 0, running.stderr()
+    """device_info's record of each faulty device, read with ansible-playbook on a lab of their own."""
+    with fleet_read(FAULTY, tmp_path_factory.mktemp("nxos-faults"), subnet(220)) as (_lab, results):
+        yield {host: result["device"] for host, result in results.items()}
 
 
 @pytest.mark.parametrize("host,status,message", [
@@ -198,7 +182,7 @@ def test_generic_faults(faulty, host, status, message):
 
 def test_faulty_readings_alert_and_hostile_text_is_kept_verbatim(faulty):
     hot = faulty["nxhot"]
-    kinds = {(a["kind"], a["level"]) for a in evaluate(hot)}
+    kinds = {(a["kind"], a["level"]) for a in hot["alerts"]}   # device_info's, with the default thresholds
     assert ("memory", "warning") in kinds or ("memory", "critical") in kinds
     assert any(kind == "environment" for kind, _ in kinds)
     assert hot["cpu"]["five_seconds"] >= 80

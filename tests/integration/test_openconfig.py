@@ -6,12 +6,11 @@ import csv
 import json
 
 import pytest
-import yaml
 
 from tests.conftest import subnet
-from tests.integration.conftest import run_playbook
-from tests.lablib import ROOT, start_lab
-from tests.unit.test_openconfig import assert_record_is_truth
+from tests.integration.conftest import fleet_read, run_playbook
+from tests.lablib import ROOT
+from tests.openconfig_truth import assert_record_is_truth
 
 MODEL_NOTE = "not in the OpenConfig model"
 
@@ -79,15 +78,9 @@ FAULTS = {
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory):
     """EOS devices with the lab's faults, on a lab of their own (the session fleet keeps one healthy eos)."""
-    state = tmp_path_factory.mktemp("eos_faults")
-    fleet = state / "fleet.yml"
-    fleet.write_text(yaml.safe_dump({"seed": 5, "groups": [{"profile": "eos", "name": n, "faults": f}
-                                                             for n, f in FAULTS.items()]}))
-    running = start_lab(fleet, state / "lab", "--epoch", "1795000000", "--frozen", "--network", subnet(223))
-    out = state / "results.json"
-    run = run_playbook(running, ROOT / "tests/integration/device_info.yml", "-e", f"results_file={out}")
-    yield running, json.loads(out.read_text()) if out.exists() else run.stdout
-    assert running.stop() == 0, running.stderr()
+    fleet = {"seed": 5, "groups": [{"profile": "eos", "name": n, "faults": f} for n, f in FAULTS.items()]}
+    with fleet_read(fleet, tmp_path_factory.mktemp("eos_faults"), subnet(223)) as read:
+        yield read
 
 
 @pytest.mark.parametrize("host,status,message", [

@@ -5,23 +5,19 @@ host ``c9300`` is read through a CONNECT proxy run by this test, which records e
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ipaddress
 import json
 import socket
-import ssl
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from ansible_collections.johann.monitor.plugins.module_utils._restconf import errors
-from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import ClientSettings, RestconfClient
 
 from lab import pki
 from tests.integration.conftest import run_playbook
 from tests.lablib import ROOT
+from tests.sockets import accept_forever, read_head
 
 
 def _pipe(src: socket.socket, dst: socket.socket) -> None:
@@ -41,24 +37,13 @@ class ConnectProxy:
         self.targets: list[str] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:   # closed by close()
-                return
-            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
+        accept_forever(self.listener, self._tunnel)
 
     def _tunnel(self, client: socket.socket) -> None:
         with client:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = client.recv(4096)
-                if not chunk:
-                    return
-                head += chunk
+            head = read_head(client)
+            if head is None:
+                return
             method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
             host, _, port = target.rpartition(":")
             if method != "CONNECT" or not _is_loopback(host) or self.deny_all:
@@ -181,72 +166,3 @@ def test_a_proxy_that_refuses_the_tunnel_is_named(lab, results, proxies):
     assert record["message"] == (f"the proxy {proxies['denying'].url} refused the tunnel to "
                                  f"{_authority(lab, 'c9300')}: 403 Forbidden")
     assert proxies["denying"].targets == []
-
-
-
-
-class AlertingServer:
-    """A blocking OpenSSL server that requires a client certificate, as a real device's does.
-
-    Unlike the lab's asyncio servers, it sends the TLS alert (``certificate required`` in TLS 1.3)
-    before it closes, so the client meets what real devices send.
-    """
-
-    def __init__(self, cert: Path, key: Path, ca: Path) -> None:
-        self.context = pki.server_context(cert, key, client_ca=ca)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.refusals: list[str] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                raw, _ = self.listener.accept()
-            except OSError:   # closed by close()
-                return
-            with raw, contextlib.suppress(OSError):
-                try:
-                    self.context.wrap_socket(raw, server_side=True).close()
-                except ssl.SSLError as exc:
-                    self.refusals.append(exc.reason or str(exc))
-
-    def close(self) -> None:
-        self.listener.close()
-
-    def wait_for_refusals(self, count: int, seconds: float = 10.0) -> list[str]:
-        """The refusals once ``count`` are in: the server notes one after its alert is sent, so the
-        client may have read the alert before the server's thread gets to noting it."""
-        deadline = time.monotonic() + seconds
-        while len(self.refusals) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return list(self.refusals)
-
-
-def test_a_device_that_sends_the_tls_alert_is_named(lab, tmp_path):
-    """The alert is read, or lost to a reset (it varies from run to run): either way the message names the cause."""
-    ca = pki.load_or_create_ca(lab.state_dir)
-    cert, key = pki.device_cert_files(ca, tmp_path, "alerting.lab.johann.test", "127.0.0.1")
-    server = AlertingServer(cert, key, ca.path)
-
-    async def attempt() -> errors.RestconfError:
-        settings = ClientSettings(host="127.0.0.1", port=server.port, username="u", password="p",
-                                  ca_path=lab.ca_path, retries=0, timeout=5)
-        async with RestconfClient(settings) as client:
-            with pytest.raises(errors.TransportError) as caught:
-                await client.get("ietf-system:system")
-        return caught.value
-
-    try:
-        failures = [asyncio.run(attempt()) for _ in range(8)]
-    finally:
-        server.close()
-    assert server.wait_for_refusals(8) == ["PEER_DID_NOT_RETURN_A_CERTIFICATE"] * 8
-    where, hint = f"127.0.0.1:{server.port}", ("; a device that requires a client certificate (mutual TLS) does "
-                                               "this: set client_cert and client_key")
-    alert_read = f"TLS handshake with {where} failed: tlsv13 alert certificate required{hint}"
-    alert_lost = (f"connection to {where} closed or reset before any reply: the device may have refused the TLS "
-                  f"handshake{hint}")
-    for failure in failures:   # the alert, or a reset when the request met the closed socket first
-        assert (type(failure), str(failure)) in {(errors.CertificateFailed, alert_read),
-                                                 (errors.ProtocolFailure, alert_lost)}, repr(failure)

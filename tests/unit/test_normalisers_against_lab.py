@@ -7,13 +7,12 @@ from __future__ import annotations
 import pytest
 from ansible_collections.johann.monitor.plugins.module_utils._normalise import platforms
 
-from lab import restconf
 from lab.fleet import DeviceSpec, Fleet, build_devices
 from lab.model import Clock
 from lab.profiles import PROFILES
 from lab.truth import device_truth
-
-EPOCH = 1795000000.0
+from tests.lablib import EPOCH
+from tests.records import raw_replies, record_at
 
 
 def _device(profile: str):
@@ -22,17 +21,12 @@ def _device(profile: str):
     return device
 
 
-def _raw(device, platform, at: float = EPOCH):
-    """What the device serves for each resource of the platform, decoded (None when not 200)."""
-    return {r.key: restconf.get_json(device, r.path, r.params, at)[1] for r in platform.resources}
-
-
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_every_release_normalises_to_the_truth(profile):
     device = _device(profile)
     truth = device_truth(device, EPOCH)
     platform = platforms.BY_NAME[truth["platform"]]
-    raw = _raw(device, platform)
+    raw = raw_replies(device, platform, EPOCH)
     sections = {s.name: s.build(raw, {"now": None}) for s in platform.sections}
     ident = sections["identity"]
     assert (ident["hostname"], ident["serial"], ident["model"]) == ("dut", truth["serial"], truth["model"])
@@ -56,25 +50,15 @@ def test_every_release_normalises_to_the_truth(profile):
         assert (sections["environment"] is None) is (profile == "iosxe-16.12")
 
 
-def _record_at(device, at: float) -> dict:
-    platform = platforms.BY_NAME[device_truth(device, at)["platform"]]
-    raw = _raw(device, platform, at)
-    record = {"status": "ok", "polled_at": None}
-    ctx: dict = {"now": None}
-    for section in platform.sections:
-        record[section.name] = section.build(raw, ctx)
-    return record
-
-
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 @pytest.mark.parametrize("reboot", [False, True], ids=["steady", "rebooted"])
 def test_rates_between_two_runs_match_the_lab(profile, reboot):
     from ansible_collections.johann.monitor.plugins.module_utils._history import rates, summarise
     device = _device(profile)
-    first = summarise(_record_at(device, EPOCH))
+    first = summarise(record_at(device, EPOCH))
     if reboot:
         device.reboot(EPOCH + 100, "Power Failure")
-    second = summarise(_record_at(device, EPOCH + 300))
+    second = summarise(record_at(device, EPOCH + 300))
     result = rates(first, second)
     truth = device_truth(device, EPOCH + 300)["interfaces"]
     assert result["rebooted"] is reboot

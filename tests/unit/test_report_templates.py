@@ -4,25 +4,11 @@ from __future__ import annotations
 import gzip
 import json
 
-from ansible_collections.johann.monitor.plugins.module_utils._alerts import DEFAULT_THRESHOLDS, evaluate
 from ansible_collections.johann.monitor.plugins.module_utils._normalise import iosxe
-from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import SECTIONS
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.history import run_summary
 from ansible_collections.johann.monitor.plugins.plugin_utils._report.render import render_report
 
-from tests.lablib import ROOT
-
-TEMPLATES = [ROOT / "reports" / "templates"]
-
-
-def _record(host, **values):
-    record = {"schema": 1, "host": host, "address": "192.0.2.1", "port": 443, "status": "ok", "message": None,
-              "platform": "ietf", "restconf_root": "/restconf", "root_source": "default", "polled_at": None,
-              "duration": 0.1, "requests": 3, "alerts": [], "sections": {}, **{s: None for s in SECTIONS}}
-    record.update(values)
-    record["alerts"] = evaluate(record, DEFAULT_THRESHOLDS)   # as device_info does (the report shows these)
-    return record
-
+from tests.records import TEMPLATES, record
 
 SPARSE_INTERFACE = {   # a configured interface with no hardware: no statistics at all (ietf-interfaces)
     "name": "Loopback42", "description": None, "type": "loopback", "admin_status": "up", "oper_status": "not_present",
@@ -35,12 +21,12 @@ SPARSE_INTERFACE = {   # a configured interface with no hardware: no statistics 
 
 def test_sparse_and_odd_records_render(tmp_path):
     records = {
-        "bare": _record("bare"),
-        "sparse-interface": _record("sparse-interface", interfaces=[SPARSE_INTERFACE],
-                                    identity=iosxe.identity({}, {})),   # every identity key, all unknown
-        "failed": _record("failed", status="unreachable", message="connection refused by 192.0.2.1:443"),
+        "bare": record("bare"),
+        "sparse-interface": record("sparse-interface", interfaces=[SPARSE_INTERFACE],
+                                   identity=iosxe.identity({}, {})),   # every identity key, all unknown
+        "failed": record("failed", status="unreachable", message="connection refused by 192.0.2.1:443"),
         "no-record": None,
-        "../odd name<>": _record("../odd name<>", environment=[], neighbors={"cdp": [], "lldp": []}, arp=[]),
+        "../odd name<>": record("../odd name<>", environment=[], neighbors={"cdp": [], "lldp": []}, arp=[]),
     }
     summary = render_report(records, tmp_path, TEMPLATES, "t", "2026-11-29T00:00:00Z")
     assert summary["devices"] == 5 and summary["statuses"]["missing"] == 1
@@ -63,7 +49,7 @@ CPUS = {
 
 def test_the_cpu_figure_alerts_use_is_shown_with_its_span_and_trended(tmp_path):
     """The device page shows EOS's own average with its span, the trend and the fleet table use the same figure."""
-    records = {host: _record(host, platform=platform, cpu=cpu) for host, (platform, cpu) in CPUS.items()}
+    records = {host: record(host, platform=platform, cpu=cpu) for host, (platform, cpu) in CPUS.items()}
     past = {host: dict(rec, cpu=dict(rec["cpu"], average=rec["cpu"]["average"] and 85, five_minutes=None))
             for host, rec in records.items()}   # the run before: 1-minute (IOS XE), 85% (EOS)
     history = {"enabled": True, "reason": None, "source": "test",
