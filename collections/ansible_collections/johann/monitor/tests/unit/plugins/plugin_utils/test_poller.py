@@ -54,7 +54,7 @@ def test_bad_answers_are_named(raw, message):
     with a, b:
         a.sendall(raw)
         a.shutdown(socket.SHUT_WR)
-        with pytest.raises(_poller.Unavailable, match=message):
+        with pytest.raises(_poller._Fault, match=message):
             _poller._recv(b)
 
 
@@ -64,22 +64,26 @@ def test_runtime_dir_is_private(tmpdir_short):
     assert path.name == f"johann-monitor-{os.getuid()}"
     assert os.stat(path).st_mode & 0o777 == 0o700
     os.chmod(path, 0o755)   # noqa: S103  # the unsafe mode under test
-    with pytest.raises(_poller.Unavailable, match="mode 0700"):
+    with pytest.raises(_poller._Fault, match="mode 0700"):
         _poller.runtime_dir()
+    for label in ("h1", "h2"):   # nowhere to record it: every request polls in its worker and says why
+        with pytest.raises(_poller.Unavailable, match="mode 0700") as caught:
+            _poller.call("device_info", {"host": None}, label, run_pid=os.getpid())
+        assert caught.value.first
 
 
 def test_runtime_dir_refuses_a_symlink(tmpdir_short):
     target = os.path.join(tmpdir_short, "elsewhere")
     os.mkdir(target, 0o700)
     os.symlink(target, os.path.join(tmpdir_short, f"johann-monitor-{os.getuid()}"))
-    with pytest.raises(_poller.Unavailable, match="not a private directory"):
+    with pytest.raises(_poller._Fault, match="not a private directory"):
         _poller.runtime_dir()
 
 
 def test_socket_path_too_long(monkeypatch):
     with tempfile.TemporaryDirectory(prefix="j" * 100, dir="/tmp") as path:
         monkeypatch.setattr(tempfile, "tempdir", path)
-        with pytest.raises(_poller.Unavailable, match="longer than 107 bytes: set TMPDIR shorter"):
+        with pytest.raises(_poller._Fault, match="longer than 107 bytes: set TMPDIR shorter"):
             _poller.socket_path(12345)
 
 
@@ -142,6 +146,8 @@ def test_a_poller_that_cannot_start_is_tried_once_per_run(tmpdir_short, run_proc
             as first:
         _poller.call("device_info", {"host": "127.0.0.1"}, "h1", run_pid=run_process.pid)
     assert first.value.first
+    with pytest.raises(AttributeError):   # the verdict is set once, when call() raises it
+        first.value.first = False
     assert "No module named 'encodings'" in str(first.value)
     assert time.monotonic() - started < _poller.START_TIMEOUT_S
     monkeypatch.delenv("PYTHONHOME")
@@ -223,17 +229,19 @@ def test_a_failed_start_is_recorded_before_the_next_worker_may_start_one(tmpdir_
     """The starter records the failure while it still holds the start lock: a worker waiting on the
     lock must find the record, not start a poller of its own (as it did when the record came later)."""
     def start(path, run_pid):
-        raise _poller.Unavailable("the shared poller did not start (it was killed by SIGKILL)")
+        raise _poller._Fault("the shared poller did not start (it was killed by SIGKILL)")
 
     monkeypatch.setattr(_poller, "_start", start)
-    with pytest.raises(_poller.Unavailable) as first:
-        _poller.connection(run_process.pid)
+    first = _poller.Link(run_process.pid)
+    with pytest.raises(_poller._Fault):
+        first.connect()
     marker = _poller.socket_path(run_process.pid).with_suffix(".unavailable")
-    assert first.value.first and marker.read_text() == "the shared poller did not start (it was killed by SIGKILL)"
+    assert first.first is True and marker.read_text() == "the shared poller did not start (it was killed by SIGKILL)"
     monkeypatch.setattr(_poller, "_start", lambda *_: pytest.fail("a second poller was started"))
-    with pytest.raises(_poller.Unavailable, match="failed to start") as second:
-        _poller.connection(run_process.pid)
-    assert not second.value.first
+    second = _poller.Link(run_process.pid)
+    with pytest.raises(_poller._Fault, match="failed to start"):
+        second.connect()
+    assert second.first is False
 
 
 def test_a_poller_killed_before_it_listens_is_named(tmpdir_short, run_process, monkeypatch):
