@@ -8,13 +8,13 @@ module file of the same name that carries its documentation and argument spec.
 """
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
+from ansible_collections.johann.monitor.plugins.module_utils._restconf import eventloop
 from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import HTTPX_IMPORT_ERROR
 from ansible_collections.johann.monitor.plugins.module_utils._restconf.options import (
     INVENTORY_VARS,
@@ -73,4 +73,4 @@ class RestconfAction(ActionBase):
 
     @staticmethod
     def run_async(coroutine):
-        return asyncio.run(coroutine)
+        return eventloop.run(coroutine)   # uvloop's loop when installed (imported here, before Ansible forks)

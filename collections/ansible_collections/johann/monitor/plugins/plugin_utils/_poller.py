@@ -39,7 +39,6 @@ faults. The options (password too) cross only the private socket; the poller log
 """
 from __future__ import annotations
 
-import asyncio
 import errno
 import fcntl
 import json
@@ -55,6 +54,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.johann.monitor.plugins.module_utils._restconf import eventloop
 from ansible_collections.johann.monitor.plugins.plugin_utils._poller_serve import (
     HEADER,
     MAX_MESSAGE,
@@ -386,6 +386,6 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C goes to the run's process group: the run stops us
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     path = Path(argv[0])
-    why = asyncio.run(Poller(path, int(argv[1])).serve())
+    why = eventloop.run(Poller(path, int(argv[1])).serve())   # uvloop's loop when installed
     tidy(path, why)
     return 0

@@ -14,8 +14,7 @@ import zlib
 
 import httpx
 import pytest
-from ansible_collections.johann.monitor.plugins.module_utils._restconf import client as client_module
-from ansible_collections.johann.monitor.plugins.module_utils._restconf import errors
+from ansible_collections.johann.monitor.plugins.module_utils._restconf import errors, reading
 from ansible_collections.johann.monitor.plugins.module_utils._restconf.client import ClientSettings, RestconfClient
 
 JSON = "application/yang-data+json"
@@ -211,7 +210,7 @@ def test_a_huge_error_body_is_read_only_as_far_as_its_errors():
 
 
 def test_large_replies_are_read_two_at_a_time_per_process(monkeypatch):
-    monkeypatch.setattr(client_module, "LARGE_REPLY", 1024)
+    monkeypatch.setattr(reading, "LARGE_REPLY", 1024)   # read_body reads it there
     state = {"past": 0, "most": 0}
 
     class Large(httpx.AsyncByteStream):
