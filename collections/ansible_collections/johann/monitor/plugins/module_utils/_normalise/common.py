@@ -18,6 +18,10 @@ SECTIONS = ("identity", "config", "cpu", "memory", "storage", "interfaces", "env
             "neighbors", "arp", "licensing")
 MIN_SECTIONS = ("identity",)
 MASK = "********"
+# what datetime.fromisoformat reads exactly as _TIME's parse does (hours 00-23, offsets within a day, at most
+# 6 digits of fraction); every other form _TIME accepts (a space or comma, "z", "+0530", more digits) goes the long way
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?",
+                      re.ASCII)
 _TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*(Z|[+-]\d\d:?\d\d)?$", re.I)
 
 
@@ -95,6 +99,8 @@ def as_list(value: Any) -> list:
 
 def text(value: Any) -> str | None:
     """A string leaf with the padding devices add stripped; empty is unknown."""
+    if type(value) is str:   # the common case first (a normaliser calls this for most leaves)
+        return value.strip() or None
     if value is None or isinstance(value, (dict, list)):
         return None
     out = str(value).strip()
@@ -109,7 +115,17 @@ def to_int(value: Any) -> int | None:
 
     A value no YANG integer can hold is not a reading: unknown.
     """
-    if isinstance(value, int):   # the common case first: most leaves are plain numbers
+    kind = type(value)
+    if kind is int:   # the common cases first: a plain number, then a 64-bit one sent as a string
+        return value if INT_MIN <= value <= INT_MAX else None
+    if kind is str and len(value) <= 40:
+        try:
+            number = int(value)   # int() ignores the padding strip() would remove
+        except ValueError:
+            pass
+        else:
+            return number if INT_MIN <= number <= INT_MAX else None
+    if isinstance(value, int):   # a bool, or an int subclass
         return value if INT_MIN <= value <= INT_MAX and not isinstance(value, bool) else None
     if value is None or isinstance(value, (dict, list)):
         return None
@@ -140,17 +156,23 @@ def to_float(value: Any) -> float | None:
 
 def parse_time(value: Any) -> dt.datetime | None:
     """RFC 3339 with or without fractions, ``Z`` or an offset; no zone means UTC."""
+    if type(value) is str and _RFC3339.fullmatch(value):   # the common form: datetime's own parser, 20x faster
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:   # a day, hour or second out of range
+            return None
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
     match = _TIME.match(str(value).strip()) if value else None
     if not match:
         return None
     year, month, day, hour, minute, second, frac, zone = match.groups()
     micro = int((frac or "0")[:6].ljust(6, "0"))
     tz = dt.UTC
-    if zone and zone.upper() != "Z":
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        tz = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
     try:
+        if zone and zone.upper() != "Z":
+            sign = -1 if zone[0] == "-" else 1
+            digits = zone[1:].replace(":", "")
+            tz = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))   # within a day
         return dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tz)
     except ValueError:
         return None
@@ -160,7 +182,11 @@ def iso(moment: dt.datetime | None) -> str | None:
     """UTC, milliseconds, with the zone shown: ``2026-11-29T10:26:37.123Z``."""
     if moment is None:
         return None
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if moment.tzinfo is not dt.UTC:
+        moment = moment.astimezone(dt.UTC)
+    # isoformat(timespec="milliseconds") less its "+00:00", written out: a third of its cost
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (moment.year, moment.month, moment.day, moment.hour,  # noqa: UP031
+                                                    moment.minute, moment.second, moment.microsecond // 1000)
 
 
 def seconds_between(start: dt.datetime | None, end: dt.datetime | None) -> int | None:

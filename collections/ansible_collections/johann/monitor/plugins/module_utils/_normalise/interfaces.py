@@ -53,16 +53,22 @@ def _snake(name: str) -> str:
     return name.replace("-", "_")
 
 
+# IOS XE's counters: (leaf, its 64-bit twin, the record's name, 32 bits wide when the twin is absent)
+_IOSXE_COUNTERS = tuple((name, name + "-64", _snake(name),
+                         name in ("out-octets", "in-discards", "in-errors", "in-unknown-protos"))
+                        for name in COUNTERS + ("in-crc-errors",))
+
+
 def _iosxe_counters(stats: dict) -> tuple[dict, dict]:
     """Prefer the 64-bit twins IOS XE adds (``out-octets-64``, ``in-errors-64``...)."""
     counters, widths = {}, {}
-    for name in COUNTERS + ("in-crc-errors",):
-        wide = stats.get(name + "-64")
-        value = wide if wide is not None else stats.get(name)
-        counters[_snake(name)] = to_int(value)
+    get = stats.get
+    for name, twin, key, narrow in _IOSXE_COUNTERS:
+        wide = get(twin)
+        value = wide if wide is not None else get(name)
+        counters[key] = to_int(value)
         if value is not None:
-            narrow = name in ("out-octets", "in-discards", "in-errors", "in-unknown-protos")
-            widths[_snake(name)] = 32 if (narrow and wide is None) else 64
+            widths[key] = 32 if (narrow and wide is None) else 64
     return counters, widths
 
 

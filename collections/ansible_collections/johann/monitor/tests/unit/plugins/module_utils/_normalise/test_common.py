@@ -96,3 +96,42 @@ def test_member_ignores_module_prefixes_and_percent():
     assert c.member(data, "server", "server-list") == [1]
     assert c.member(data, "nothing", "x") is None
     assert c.percent(1, 0) is None and c.percent(1, 3) == 33.3
+
+
+class _Text(str):
+    """A str that is not exactly ``str``: parse_time, to_int and text take their general path for it."""
+
+
+_TIMES = [
+    "2026-11-29T10:26:37+00:00", "2026-11-29T10:26:37.5Z", "2026-11-29T10:26:37.123456+05:30",
+    "2026-11-29T10:26:37.1234567Z", "2026-11-29T10:26:37-23:59", "2026-11-29T10:26:37+24:00",
+    "2026-11-29T10:26:37+05:75", "2026-11-29T24:00:00Z", "2026-11-29T23:59:60Z", "2026-11-29T23:60:00Z",
+    "2026-02-29T10:00:00Z", "2024-02-29T10:00:00Z", "2026-11-29T10:26:37", "2026-11-29T10:26:37z",
+    "2026-11-29t10:26:37Z", "2026-11-29 10:26:37Z", "2026-11-29T10:26:37,5Z", "2026-11-29T10:26:37 +01:00",
+    " 2026-11-29T10:26:37Z ", "2026-11-29T10:26:37.Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z",
+    "2026-11-29T10:26:37+0100", "2026-1-29T10:26:37Z", "２０２６-11-29T10:26:37Z", "2026-11-29T10:26:37\n",
+]
+
+
+@pytest.mark.parametrize("raw", _TIMES)
+def test_parse_time_reads_the_common_form_as_its_general_parser_does(raw):
+    """The fast path (datetime.fromisoformat, for the strict RFC 3339 form) and the general one agree."""
+    fast, general = c.parse_time(raw), c.parse_time(_Text(raw))
+    assert fast == general
+    assert c.iso(fast) == (general.astimezone(c.dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+                           if general else None)
+    assert (fast.utcoffset() if fast else None) == (general.utcoffset() if general else None)
+
+
+@pytest.mark.parametrize("raw", ["22839709", " 7 ", "1.30", "n/a", "", "-0", "+5", "1_000", "0x10", "٣",
+                                 "18446744073709551616", "-9223372036854775809", "9" * 41, " " * 30 + "12" + " " * 9,
+                                 "1e3", "\t12\n", "١٢"])
+def test_to_int_reads_strings_as_its_general_path_does(raw):
+    assert c.to_int(raw) == c.to_int(_Text(raw))
+    assert c.text(raw) == c.text(_Text(raw))
+
+
+def test_iso_writes_what_isoformat_writes():
+    for moment in (c.dt.datetime(1, 1, 1, tzinfo=c.dt.UTC), c.dt.datetime(2026, 3, 4, 5, 6, 7, 999999, c.dt.UTC),
+                   c.dt.datetime(2026, 3, 4, 5, 6, 7, 1000, c.dt.timezone(c.dt.timedelta(hours=-7)))):
+        assert c.iso(moment) == moment.astimezone(c.dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
