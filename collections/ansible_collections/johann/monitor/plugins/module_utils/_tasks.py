@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import base64
 import gzip
-import json
 from typing import Any
 
+from ansible_collections.johann.monitor.plugins.module_utils import _json
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import evaluate, merge_thresholds
 from ansible_collections.johann.monitor.plugins.module_utils._device_info import collect, unread_record
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import MASK
@@ -106,11 +106,11 @@ def _device_result(record: dict, params: dict, label: str, thresholds: dict) -> 
     if params.get("result_format") in ("json", "json_gz"):
         # One string instead of a deep structure: Ansible's per-result processing of a
         # 60 kB nested record costs ~40 ms of controller CPU per host; a string costs ~0.
-        text = json.dumps(record, separators=(",", ":"), check_circular=False)   # a tree: no cycle to look for
+        text = _json.dumps(record)   # orjson's when installed: a tenth of json.dumps' CPU
         if params["result_format"] == "json":
-            result["device_json"] = text
+            result["device_json"] = text.decode()
         else:   # Ansible's main process keeps every registered result to the end of the play: 8-10x less of it
-            result["device_json_gz"] = base64.b64encode(gzip.compress(text.encode(), GZIP_LEVEL, mtime=0)).decode()
+            result["device_json_gz"] = base64.b64encode(gzip.compress(text, GZIP_LEVEL, mtime=0)).decode()
         result["device"] = {k: record[k] for k in SUMMARY_KEYS}
     if record.get("restconf_root"):
         result["ansible_facts"] = {"johann_restconf_root": record["restconf_root"]}
