@@ -72,6 +72,7 @@ USEFUL_HEADERS = ("etag", "last-modified", "content-type")
 DEFAULT_DEADLINE = 60.0
 DEFAULT_MAX_REPLY = 64 * MIB   # a 500-interface switch's interfaces-oper is a few MB
 USER_AGENT = "johann.monitor"
+_EMPTY = httpx.ByteStream(b"") if httpx is not None else None   # the body of every request without one
 CONTEXTS_KEPT = 16                  # TLS contexts kept per process (one per CA bundle and client certificate)
 
 
@@ -235,13 +236,28 @@ class RestconfClient:
         await (self._http or self._transport).aclose()
 
     def _build(self, method: str, url: str, accept: str, params: dict | None, body: Any) -> Any:
-        """The httpx.Request AsyncClient would build: the same URL, query, headers (and their order), timeouts."""
+        """The httpx.Request AsyncClient would build: the same URL, query, headers (and their order), timeouts.
+
+        A request without a body (every GET) is given its empty stream, already read: httpx then skips encoding
+        a body and re-making the headers it has, a third of the request's cost; POST, PUT and PATCH without a
+        body go the long way, which adds their ``Content-Length: 0``.
+        """
         headers = [*self._headers, ("Accept", accept)]
         if body is not None:
             headers.append(("Content-Type", JSON))
-        request = httpx.Request(method, self._base + url, params=params, headers=headers, json=body,
-                                cookies=self._cookies or None, extensions={"timeout": self._timeouts})
-        if self._auth is not None:   # as the auth flow sets it
+        cookies = self._cookies or None
+        bodiless = body is None and method not in ("POST", "PUT", "PATCH")
+        # Authorization goes last, where the auth flow puts it: after a Cookie header and the body's headers
+        if self._auth is not None and bodiless and cookies is None:
+            headers.append(("Authorization", self._auth))
+        if bodiless:
+            request = httpx.Request(method, self._base + url, params=params, headers=headers, stream=_EMPTY,
+                                    cookies=cookies, extensions={"timeout": self._timeouts})
+            request.read()   # its content is b"", as httpx sets it for a request built without a body
+        else:
+            request = httpx.Request(method, self._base + url, params=params, headers=headers, json=body,
+                                    cookies=cookies, extensions={"timeout": self._timeouts})
+        if self._auth is not None and not (bodiless and cookies is None):
             request.headers["Authorization"] = self._auth
         return request
 

@@ -321,3 +321,43 @@ def test_an_unusable_client_certificate_is_named(tmp_path):
                                                    r"\(restconf_client_cert, restconf_client_key\)"):
         ssl_context(ClientSettings(host="h", client_cert=str(tmp_path / "missing.pem"),
                                    client_key=str(tmp_path / "missing.key")))
+
+
+@pytest.mark.parametrize("method,params,body,cookies", [
+    ("GET", None, None, None), ("GET", {"depth": "2", "fields": "a;b"}, None, None), ("GET", None, None, {"s": "1"}),
+    ("DELETE", None, None, None), ("POST", None, None, None), ("PATCH", None, {"x": {"y": 1}}, {"s": "1"}),
+    ("PUT", None, {"x": "é"}, None),
+])
+def test_the_client_sends_the_request_asyncclient_would(method, params, body, cookies):
+    """URL, query, headers in their order, body: what httpx.AsyncClient (with BasicAuth) sends, byte for byte."""
+    sent = {}
+
+    def handler(request):
+        sent[request.url.host] = request
+        return httpx.Response(204, headers={"content-type": JSON})
+
+    async def main():
+        settings = ClientSettings(host="192.0.2.1", port=8443, username="ü", password="p:w", root="/restconf")
+        async with RestconfClient(settings, transport=httpx.MockTransport(handler)) as client:
+            if cookies:
+                client._cookies = httpx.Cookies(cookies)
+            await client.request(method, "m:n", params=params, body=body)
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler), auth=("ü", "p:w"),
+                                     headers={"User-Agent": "johann.monitor", "Accept-Encoding": "gzip, deflate"},
+                                     cookies=cookies) as reference:
+            await reference.request(method, "https://192.0.2.2:8443/restconf/data/m:n", params=params, json=body,
+                                    headers={"Accept": client_module.ACCEPT_JSON,
+                                             **({"Content-Type": JSON} if body is not None else {})})
+
+    client_module = __import__(RestconfClient.__module__, fromlist=["ACCEPT_JSON"])
+    asyncio.run(main())
+    ours, theirs = sent["192.0.2.1"], sent["192.0.2.2"]
+    assert str(ours.url).replace("192.0.2.1", "192.0.2.2") == str(theirs.url)
+    headers = [(k, v.replace(b"192.0.2.1", b"192.0.2.2")) for k, v in ours.headers.raw]
+    if method in ("POST", "PUT", "PATCH"):   # AsyncClient adds Host with the body's Content-Length; ours has it first
+        assert sorted(headers) == sorted(theirs.headers.raw)
+        assert headers[-1][0] == b"Authorization"
+    else:
+        assert headers == theirs.headers.raw
+    assert ours.content == theirs.content
+    assert (b"Authorization", b"Basic w7w6cDp3") in ours.headers.raw   # UTF-8, as httpx.BasicAuth encodes it
