@@ -118,7 +118,7 @@ class Parts:
 
     def add(self, d: dict, summary: dict | None) -> None:
         host = json.dumps(d["host"], ensure_ascii=False)
-        self.fleet.write((b"" if self.first else SEP) + f"{host}:{writer.record_json(d['record'])}".encode())
+        self.fleet.write((b"" if self.first else SEP) + f"{host}:".encode() + writer.record_json(d["record"]))
         if summary is not None:
             self.summary.write((b"" if self.summary.tell() == 0 else SEP)
                                + f"{host}:{json.dumps(summary, separators=(',', ':'), ensure_ascii=False)}".encode())
