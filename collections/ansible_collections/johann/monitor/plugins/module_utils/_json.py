@@ -36,4 +36,3 @@ def dumps(value: Any, default: Callable[[Any], Any] | None = None) -> bytes:
         except TypeError:   # orjson.JSONEncodeError: what it cannot write, json can (or says why not)
             pass
     return json.dumps(value, separators=(",", ":"), check_circular=False, default=default).encode()
-

@@ -99,7 +99,7 @@ def as_list(value: Any) -> list:
 
 def text(value: Any) -> str | None:
     """A string leaf with the padding devices add stripped; empty is unknown."""
-    if type(value) is str:   # the common case first (a normaliser calls this for most leaves)
+    if type(value) is str:   # pylint: disable=unidiomatic-typecheck  # exactly str: the common case first
         return value.strip() or None
     if value is None or isinstance(value, (dict, list)):
         return None
@@ -156,7 +156,8 @@ def to_float(value: Any) -> float | None:
 
 def parse_time(value: Any) -> dt.datetime | None:
     """RFC 3339 with or without fractions, ``Z`` or an offset; no zone means UTC."""
-    if type(value) is str and _RFC3339.fullmatch(value):   # the common form: datetime's own parser, 20x faster
+    # the common form, exactly a str: datetime's own parser, 20x faster
+    if type(value) is str and _RFC3339.fullmatch(value):   # pylint: disable=unidiomatic-typecheck
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:   # a day, hour or second out of range

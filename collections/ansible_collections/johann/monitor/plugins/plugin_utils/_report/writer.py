@@ -111,7 +111,7 @@ class _Environment(Environment):
     """
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:   # pylint: disable=unidiomatic-typecheck
             try:
                 return obj[attribute]
             except KeyError:

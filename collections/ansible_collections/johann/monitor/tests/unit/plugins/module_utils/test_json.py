@@ -34,7 +34,7 @@ def test_an_ascii_record_is_json_compact_text_byte_for_byte():
 
 def test_a_tree_past_orjsons_nesting_limit_is_written_by_json():
     deep: list = []
-    for _ in range(300):
+    for _level in range(300):
         deep = [deep]
     assert json.loads(_json.dumps({"a": deep})) == {"a": deep}
 
