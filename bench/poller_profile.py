@@ -413,12 +413,45 @@ def _hwm_mib(pid: int) -> float | None:
 # ---------------------------------------------------------------- the whole run
 
 
+def _median_row(rows: list[dict]) -> dict:
+    """The round whose CPU per device is the median (the lower middle of an even count)."""
+    ranked = sorted(rows, key=lambda row: row["cpu_ms_per_device"])
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def interleaved(inventory: Path, loaded: list, rounds: int, concurrency: int, collections: Path, work: Path,
+                out: dict) -> None:
+    """The limits and the poller, ``rounds`` times in turn (the order reversed every other round): the median
+    of each, and the ratio of each round, so that a shared machine's drift moves both sides alike."""
+    runs: dict[str, list[dict]] = {"httpx": [], "aiohttp": [], "poller": []}
+    for number in range(rounds):
+        order = list(runs) if number % 2 == 0 else list(reversed(runs))
+        for name in order:
+            print(f"poller-profile: round {number + 1}/{rounds}: {name} ...", flush=True)
+            row = run_poller(loaded, concurrency, collections, work) if name == "poller" else \
+                run_limit(inventory, len(loaded), name, work)
+            runs[name].append(row)
+            print(f"poller-profile: round {number + 1}/{rounds}: {name}: {row['cpu_ms_per_device']} ms/device", flush=True)
+    out["limits"] = {client: _median_row(runs[client]) for client in ("httpx", "aiohttp")}
+    out["limits_loop"] = LOOP
+    out["poller"] = _median_row(runs["poller"])
+    out["rounds"] = {"count": rounds, **{f"{name}_cpu_ms_per_device": [r["cpu_ms_per_device"] for r in rows]
+                                         for name, rows in runs.items()},
+                     "poller_over_aiohttp": [round(p["cpu_ms_per_device"] / a["cpu_ms_per_device"], 2)
+                                             for p, a in zip(runs["poller"], runs["aiohttp"], strict=True)],
+                     "poller_over_httpx": [round(p["cpu_ms_per_device"] / h["cpu_ms_per_device"], 2)
+                                           for p, h in zip(runs["poller"], runs["httpx"], strict=True)]}
+
+
 def profile(inventory: Path, devices: int, modes: list[str], concurrency: int, profile_devices: int,
-            collections: Path, work: Path) -> dict:
+            collections: Path, work: Path, rounds: int = 1) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     loaded = load_devices(inventory, devices)
     out: dict = {"devices": len(loaded), "concurrency": concurrency, "modes": modes, "collections": str(collections),
                  "loop": LOOP, "without": WITHOUT_SET}
+    if rounds > 1 and "limits" in modes and "poller" in modes:
+        interleaved(inventory, loaded, rounds, concurrency, collections, work, out)
+        modes = [m for m in modes if m not in ("limits", "poller")]
     for mode in modes:
         print(f"poller-profile: {mode} ...", flush=True)
         if mode == "limits":
@@ -483,6 +516,17 @@ def markdown(data: dict) -> list[str]:
     if data.get("ratios"):
         lines += ["", "Ratios (CPU per device): " + ", ".join(f"{k.replace('_', ' ')} {v}x"
                                                              for k, v in data["ratios"].items()), ""]
+    rounds = data.get("rounds")
+    if rounds:
+        lines += [f"The limits and the poller ran {rounds['count']} times in turn (the order reversed every other "
+                  "round); the rows above are each one's median round. Each round:", "",
+                  "| round | httpx limit | aiohttp reference | poller | poller over aiohttp | poller over httpx |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for number in range(rounds["count"]):
+            lines.append(f"| {number + 1} | {rounds['httpx_cpu_ms_per_device'][number]} | "
+                         f"{rounds['aiohttp_cpu_ms_per_device'][number]} | {rounds['poller_cpu_ms_per_device'][number]} | "
+                         f"{rounds['poller_over_aiohttp'][number]}x | {rounds['poller_over_httpx'][number]}x |")
+        lines.append("")
     parts = data.get("parts", {}).get("parts_ms_per_device")
     if parts:
         lines += ["### Where the CPU goes (parts run)", "", "| part | CPU ms / device | share |", "| --- | ---: | ---: |"]
@@ -522,6 +566,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--results-dir", type=Path,
                         help="write <date>-poller-profile[-quick].{md,json} there, with the machine (make bench)")
     parser.add_argument("--quick", action="store_true", help="200 devices (make bench-quick)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the limits and the poller this many times in turn; medians and each round's ratio")
     return parser
 
 
@@ -544,7 +590,7 @@ def main(argv: list[str] | None = None) -> int:
     busy, load = (procfs.machine_busy(), procfs.load_average()) if args.results_dir else (None, None)
     if args.inventory:
         data = profile(args.inventory, args.devices, modes, args.concurrency, args.profile_devices,
-                       args.collections.resolve(), args.work_dir)
+                       args.collections.resolve(), args.work_dir, args.rounds)
     else:
         from bench.lab_process import RunningLab
 
@@ -558,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
             assert lab.inventory is not None
             print(f"poller-profile: lab {lab.startup.ready_line if lab.startup else ''}", flush=True)
             data = profile(lab.inventory.path, args.devices, modes, args.concurrency, args.profile_devices,
-                           args.collections.resolve(), args.work_dir)
+                           args.collections.resolve(), args.work_dir, args.rounds)
     data["started"] = started.isoformat(timespec="seconds")
     if args.json:
         args.json.write_text(json.dumps(data, indent=2) + "\n")

@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             failed.append("fleet: an incomplete run")
     if not args.skip_poller:
         poller_args = ["--results-dir", str(args.results_dir), "--work-dir", str(args.work_dir / "poller-profile")]
-        poller_args += ["--quick"] if args.quick else []
+        poller_args += ["--quick"] if args.quick else ["--rounds", "3"]   # 3 rounds: medians on a shared machine
         poller_args += ["--devices", str(args.devices)] if args.devices else []
         if poller_profile.main(poller_args):
             failed.append("poller: an incomplete run")
