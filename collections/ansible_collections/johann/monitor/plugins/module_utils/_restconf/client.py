@@ -246,18 +246,14 @@ class RestconfClient:
         if body is not None:
             headers.append(("Content-Type", JSON))
         cookies = self._cookies or None
-        bodiless = body is None and method not in ("POST", "PUT", "PATCH")
-        # Authorization goes last, where the auth flow puts it: after a Cookie header and the body's headers
-        if self._auth is not None and bodiless and cookies is None:
-            headers.append(("Authorization", self._auth))
-        if bodiless:
+        if body is None and method not in ("POST", "PUT", "PATCH"):
             request = httpx.Request(method, self._base + url, params=params, headers=headers, stream=_EMPTY,
                                     cookies=cookies, extensions={"timeout": self._timeouts})
             request.read()   # its content is b"", as httpx sets it for a request built without a body
         else:
             request = httpx.Request(method, self._base + url, params=params, headers=headers, json=body,
                                     cookies=cookies, extensions={"timeout": self._timeouts})
-        if self._auth is not None and not (bodiless and cookies is None):
+        if self._auth is not None:   # last, where the auth flow sets it
             request.headers["Authorization"] = self._auth
         return request
 
