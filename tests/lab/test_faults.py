@@ -26,7 +26,11 @@ def test_latency_is_fixed_plus_bounded_jitter(lab):
             assert client.get(HOSTNAME).status_code == 200
             durations.append(time.monotonic() - start)
     assert min(durations) >= 0.2
-    assert max(durations) < 0.2 + 0.1 + 0.15      # jitter up to 100 ms, plus slack for a busy machine
+    # jitter up to 100 ms, plus slack for a busy machine: every sample but one within it (one may meet a stall of
+    # the host's scheduler: CI saw 0.495 s once, on a host with up to 50% steal time), and none near a second
+    usual = sorted(durations)[:-1]
+    assert max(usual) < 0.2 + 0.1 + 0.15, durations
+    assert max(durations) < 1.0, durations
     assert max(durations) - min(durations) > 0.005  # jitter is really there
 
 
