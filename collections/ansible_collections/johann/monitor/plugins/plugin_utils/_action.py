@@ -8,6 +8,9 @@ module file of the same name that carries its documentation and argument spec.
 """
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 from typing import Any
 
 from ansible.errors import AnsibleError
@@ -20,6 +23,42 @@ from ansible_collections.johann.monitor.plugins.module_utils._restconf.options i
     INVENTORY_VARS,
     RESTCONF_REQUIRED_TOGETHER,
 )
+
+
+BACKSTOP_S = 30.0   # beyond the device's deadline, when the task stops itself (unless it has a ``timeout:``)
+MAX_ALARM_S = 2.0 ** 31 - 1   # the timer's limit (about 68 years): a larger deadline has no backstop in practice
+
+
+class Backstop(Exception):
+    """The task's own time ran out (``backstop``)."""
+
+
+@contextlib.contextmanager
+def backstop(seconds: float | None):
+    """Stop the block with ``Backstop`` after ``seconds`` (SIGALRM, as Ansible's task ``timeout:`` does).
+
+    Every device is bounded by its deadline inside the read; this is the bound above it, for what no
+    deadline covers (code that blocks instead of waiting). It costs nothing per host, where the same
+    bound as a templated ``timeout:`` on the task costs each worker a Jinja compilation (about 6 ms of CPU
+    per host). Nothing is set with ``seconds`` None (the task has Ansible's own timeout), when an alarm
+    is already set (whoever set it owns SIGALRM: Ansible's task timeout, a test harness) or outside the
+    main thread (signals go there only).
+    """
+    if (seconds is None or not seconds > 0 or threading.current_thread() is not threading.main_thread()
+            or signal.getitimer(signal.ITIMER_REAL)[0]):
+        yield
+        return
+
+    def stop(_signum, _frame):
+        raise Backstop()
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, MAX_ALARM_S))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class RestconfAction(ActionBase):
@@ -62,10 +101,17 @@ class RestconfAction(ActionBase):
         if error:
             result.update(failed=True, msg=f"{self._task.action}: {error}")
             return result
+        limit = None if self._task.timeout else params["deadline"] + BACKSTOP_S
         try:
-            result.update(self.execute(params, task_vars or {}))
+            with backstop(limit):
+                result.update(self.execute(params, task_vars or {}))
         except ValueError as exc:
             result.update(failed=True, msg=f"{self._task.action}: {exc}")
+        except Backstop:
+            result.update(failed=True, timedout={"period": limit, "by": "backstop"},
+                          msg=f"{self._task.action}: stopped after {limit:g} s, {BACKSTOP_S:g} s past the device's "
+                              f"deadline ({params['deadline']:g} s, restconf_deadline), without a result (the task's "
+                              f"backstop: the read did not end at its deadline)")
         return result
 
     def execute(self, params: dict, task_vars: dict) -> dict:  # pragma: no cover - overridden

@@ -69,7 +69,7 @@ def _parsed(result: Mapping) -> tuple[Any, str | None]:
 
 
 def timed_out(result: Any) -> bool:
-    """Whether Ansible's task timeout ended the task (its result then has ``timedout``)."""
+    """Whether a timeout ended the task: Ansible's (``timeout:``) or the task's backstop; the result has ``timedout``."""
     return isinstance(result, Mapping) and isinstance(result.get("timedout"), Mapping)
 
 
@@ -85,6 +85,8 @@ def _failure(host: str, result: Mapping) -> dict | None:
         return blank(host, "unreachable", f"the device_info task could not run, Ansible found the host "
                                           f"unreachable: {msg}")
     if timed_out(result):
+        if result["timedout"].get("by") == "backstop":   # the task's own (plugin_utils/_action.py): its msg says
+            return blank(host, "error", f"the device_info task timed out{_period(result)}: {msg}")
         return blank(host, "error", f"the device_info task timed out{_period(result)} (Ansible's task timeout, "
                                     f"a backstop above the device's deadline: the read did not end in time)")
     if result.get("failed") or result.get("exception"):
