@@ -24,7 +24,6 @@ from ansible_collections.johann.monitor.plugins.module_utils._restconf.options i
     RESTCONF_REQUIRED_TOGETHER,
 )
 
-
 BACKSTOP_S = 30.0   # beyond the device's deadline, when the task stops itself (unless it has a ``timeout:``)
 MAX_ALARM_S = 2.0 ** 31 - 1   # the timer's limit (about 68 years): a larger deadline has no backstop in practice
 
