@@ -96,6 +96,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def discovery_cache_of_the_session(tmp_path_factory):
+    """device_info's discovery cache (JOHANN_DISCOVERY_CACHE_DIR) in a directory of this session, for every process a
+    test starts, never the user's ~/.cache/johann.monitor; tests of the cache itself give each run its own."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("JOHANN_DISCOVERY_CACHE_DIR", str(tmp_path_factory.mktemp("discovery-cache")))
+    try:
+        yield
+    finally:
+        patch.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def ara_on_a_test_address(tmp_path_factory, pytestconfig):
     """ARA's callback and the project's ara_server callback, in every process a test starts, point at an address
     and data directory of this session (ARA_API_SERVER, JOHANN_ARA_DATA_DIR) instead of the user's 127.0.0.1:8055

@@ -16,7 +16,7 @@ from ansible_collections.johann.monitor.plugins.plugin_utils._action import Rest
 class ActionModule(RestconfAction):
     ARGUMENT_SPEC = device_info_spec()
     EXTRA_INVENTORY_VARS = {"platform": ("johann_platform",), "thresholds": ("johann_thresholds",),
-                            "poller": ("johann_poller",)}
+                            "poller": ("johann_poller",), "discovery_cache": ("johann_discovery_cache",)}
 
     def execute(self, params: dict, task_vars: dict) -> dict:
         label = task_vars.get("inventory_hostname", "")

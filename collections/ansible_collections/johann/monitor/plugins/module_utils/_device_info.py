@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.johann.monitor.plugins.module_utils import _discovery
 from ansible_collections.johann.monitor.plugins.module_utils._normalise import platforms
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import (
     MIN_SECTIONS,
@@ -132,6 +133,20 @@ async def _no_library(client: RestconfClient) -> set[str]:
 
 async def probe_modules(client: RestconfClient) -> set[str]:
     """The implemented YANG modules: RFC 7895 modules-state, else RFC 8525 yang-library, else capabilities."""
+    return (await probe_library(client))[0]
+
+
+def _library_id(data: Any) -> tuple[str, str] | None:
+    """The YANG library's id of its module set: module-set-id (RFC 7895) or content-id (RFC 8525)."""
+    for kind in _discovery.ID_KINDS:
+        value = member(data, kind)
+        if isinstance(value, str) and value:
+            return kind, value
+    return None
+
+
+async def probe_library(client: RestconfClient) -> tuple[set[str], tuple[str, str] | None]:
+    """``probe_modules``'s modules and the library's id (None when it has none: not cached)."""
     try:
         reply = await client.get(MODULES_STATE)
     except NotFound as first:
@@ -144,15 +159,36 @@ async def probe_modules(client: RestconfClient) -> set[str]:
                                        "configured)", first.url, first.path) from None
             raise
     if reply.data is None:
-        return await _no_library(client)
-    return _module_names(unwrap(reply.data))
+        return await _no_library(client), None
+    data = unwrap(reply.data)
+    return _module_names(data), _library_id(data)
+
+
+async def _library_unchanged(client: RestconfClient, known: _discovery.Library) -> bool:
+    """Whether the device's YANG library still has ``known``'s id, asked for that leaf alone, under its root.
+
+    Only the device's word counts: an answer without the id, a 404 (the root moved, the library went), 204 or any
+    other error is "changed", and the device is discovered again (AuthFailed and TransportError are its faults
+    and stand, as they would have on the first request of a discovery).
+    """
+    library = MODULES_STATE if known.id_kind == "module-set-id" else YANG_LIBRARY
+    try:
+        reply = await client.get(f"{library}/{known.id_kind}")
+    except (AuthFailed, TransportError):
+        raise
+    except RestconfError:
+        return False
+    value = member(reply.data, known.id_kind) if isinstance(reply.data, dict) else None
+    return isinstance(value, str) and value == known.id
 
 
 class _Run:
     """One device_info call: the client, the platform and what was read."""
 
-    def __init__(self, settings: ClientSettings, sections: list[str], platform: str | None, label: str) -> None:
+    def __init__(self, settings: ClientSettings, sections: list[str], platform: str | None, label: str,
+                 cache: _discovery.Cache | None = None) -> None:
         self.settings, self.sections, self.platform_name, self.label = settings, sections, platform, label
+        self.cache = cache
         self.started = time.monotonic()
         self.record: dict[str, Any] = {
             "schema": SCHEMA, "host": label, "address": settings.host, "port": settings.port,
@@ -198,9 +234,7 @@ class _Run:
     async def _run(self) -> dict:
         async with RestconfClient(self.settings) as client:
             try:
-                self.record["restconf_root"] = await client.root()
-                self.record["root_source"] = client.root_source
-                modules = await self._modules(client)
+                modules = await self._discover(client)
             except AuthFailed as exc:
                 return self.finish("auth_failed", str(exc) + AUTH_HINT, client)
             except TransportError as exc:   # no answer at all: unreachable; after answers: broken
@@ -222,14 +256,36 @@ class _Run:
         self._build(platform, outcomes)
         return self.finish(*self._overall(), client)
 
-    async def _modules(self, client: RestconfClient) -> set[str] | None:
+    def _cache_key(self) -> tuple:
+        s = self.settings
+        return s.host, s.port, s.username, s.root
+
+    async def _discover(self, client: RestconfClient) -> set[str] | None:
+        """The root and the modules: from the discovery cache when the device's library id is unchanged."""
+        known = self.cache.load(*self._cache_key()) if self.cache is not None else None
+        if known is not None:
+            client.assume_root(known.root)
+            if await _library_unchanged(client, known):
+                self.record["restconf_root"] = await client.root()   # the assumed one (or the configured one)
+                self.record["root_source"] = client.root_source
+                return set(known.modules)
+            client.forget_root()
+        self.record["restconf_root"] = await client.root()
+        self.record["root_source"] = client.root_source
+        modules, library_id = await self._modules(client)
+        if self.cache is not None and library_id is not None:
+            self.cache.save(*self._cache_key(), _discovery.Library(
+                self.record["restconf_root"], client.root_source, frozenset(modules), *library_id))
+        return modules
+
+    async def _modules(self, client: RestconfClient) -> tuple[set[str] | None, tuple[str, str] | None]:
         try:
-            return await probe_modules(client)
+            return await probe_library(client)
         except (AuthFailed, TransportError, RestconfDisabled):
             raise
         except RestconfError:
             if self.platform_name:   # told what the device is: read without the library
-                return None
+                return None, None
             raise
 
     def _needed(self, platform: Platform) -> list[Resource]:
@@ -317,8 +373,11 @@ def unread_record(settings: ClientSettings, gather: list[str] | None, label: str
 
 
 async def collect(settings: ClientSettings, gather: list[str] | None = None, platform: str | None = None,
-                  label: str = "") -> dict:
-    """The device record of one device. Never raises for device faults: they are in the record."""
+                  label: str = "", cache: _discovery.Cache | None = None) -> dict:
+    """The device record of one device. Never raises for device faults: they are in the record.
+
+    ``cache``: the discovery cache (``_discovery.py``) to read the root and modules from and keep them in.
+    """
     if platform is not None and platform not in platforms.BY_NAME:
         raise GatherError(f"unknown platform {platform!r}; choose from {', '.join(platforms.BY_NAME)}")
-    return await _Run(settings, select_sections(gather or ["all"]), platform, label or settings.host).run()
+    return await _Run(settings, select_sections(gather or ["all"]), platform, label or settings.host, cache).run()

@@ -7,7 +7,7 @@ import base64
 import gzip
 from typing import Any
 
-from ansible_collections.johann.monitor.plugins.module_utils import _json
+from ansible_collections.johann.monitor.plugins.module_utils import _discovery, _json
 from ansible_collections.johann.monitor.plugins.module_utils._alerts import evaluate, merge_thresholds
 from ansible_collections.johann.monitor.plugins.module_utils._device_info import collect, unread_record
 from ansible_collections.johann.monitor.plugins.module_utils._normalise.common import MASK
@@ -41,6 +41,7 @@ def device_info_spec() -> dict[str, Any]:
         thresholds={"type": "dict"},
         result_format={"type": "str", "choices": ["dict", "json", "json_gz"], "default": "dict"},
         poller={"type": "str", "choices": ["shared", "worker"], "default": "shared"},
+        discovery_cache={"type": "bool", "default": True},
     )
     return spec
 
@@ -86,7 +87,8 @@ def report_spec() -> dict[str, Any]:
 
 async def device_info(params: dict, label: str) -> dict:
     thresholds = merge_thresholds(params.get("thresholds"))   # ThresholdError is a ValueError: bad parameter
-    record = await collect(settings_from(params), params["gather"], params.get("platform"), label)
+    cache = _discovery.Cache() if params.get("discovery_cache", True) else None
+    record = await collect(settings_from(params), params["gather"], params.get("platform"), label, cache)
     return _device_result(record, params, label, thresholds)
 
 

@@ -88,6 +88,23 @@ options:
     type: str
     choices: [shared, worker]
     default: shared
+  discovery_cache:
+    description:
+      - Keep what discovery found on each device (its RESTCONF root and the modules of its YANG library) between
+        runs, and check it with one small request instead of discovering again. Discovery is two requests per
+        device and run, one of them the YANG library (a few hundred kB listing about a thousand modules on an
+        IOS XE 17 device).
+      - A device seen before is asked for its YANG library's C(module-set-id) (RFC 7895) or C(content-id)
+        (RFC 8525) alone, under the root found before. The same id, and the modules found before are used
+        (RV(device.root_source) is V(cache)); anything else (another id, a 404 because the root moved, an error)
+        and the device is discovered again, as without the cache. A library without an id (NX-OS) is never kept.
+      - One file per device (a hash of address, port, user and O(root) names it; it holds no secret), in the
+        directory named by the environment variable C(JOHANN_DISCOVERY_CACHE_DIR), else
+        C($XDG_CACHE_HOME/johann.monitor/discovery), else C(~/.cache/johann.monitor/discovery). A file that cannot
+        be read counts as none; a directory that cannot be written leaves every device discovered every run.
+      - Defaults to the inventory variable C(johann_discovery_cache).
+    type: bool
+    default: true
   thresholds:
     description:
       - Levels at which readings raise alerts in RV(device.alerts), overriding the defaults per name and level.
@@ -194,7 +211,8 @@ device:
       type: str
       sample: /restconf
     root_source:
-      description: Where the root came from (host-meta, default, configured).
+      description: Where the root came from (host-meta, default, configured, or cache when O(discovery_cache)
+        had the root and the modules, and the device's YANG library id was unchanged).
       type: str
       sample: host-meta
     polled_at:

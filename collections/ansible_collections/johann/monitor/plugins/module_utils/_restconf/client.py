@@ -270,6 +270,16 @@ class RestconfClient:
         return response
 
     # ------------------------------------------------------------ public API
+    def assume_root(self, root: str) -> None:
+        """Use ``root`` (known from before: the discovery cache) without asking host-meta; a configured root stands."""
+        if self.settings.root is None:
+            self._root, self.root_source = root.rstrip("/") or DEFAULT_ROOT, "cache"
+
+    def forget_root(self) -> None:
+        """Drop an assumed root: the next request discovers it again."""
+        if self.settings.root is None:
+            self._root, self.root_source = None, None
+
     async def root(self) -> str:
         """The RESTCONF root: configured, else from host-meta, else ``/restconf``."""
         async with self._root_lock:
