@@ -101,10 +101,14 @@ def timed(command: list[str], env: dict, lab: Lab, log_path: Path, timeout_s: fl
     return row
 
 
+DISCOVERY_CACHE = ROOT / "bench" / "work" / "discovery-cache"   # device_info's, for every bench run (not ~/.cache)
+
+
 def _ansible_env(config: Path, run_dir: Path, bin_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARA_", "ANSIBLE_", "JOHANN_ARA_"))}
     env.update({"ANSIBLE_CONFIG": str(config), "ANSIBLE_LOCAL_TEMP": str(run_dir / "tmp"),
                 "ANSIBLE_NOCOLOR": "1", "PATH": f"{bin_dir}:{env.get('PATH', '')}"})
+    env.setdefault("JOHANN_DISCOVERY_CACHE_DIR", str(DISCOVERY_CACHE))
     return env
 
 

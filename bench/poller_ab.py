@@ -115,6 +115,12 @@ def run(devices: int, rounds: int, trees: dict[str, Path], work: Path) -> dict:
         assert lab.inventory is not None
         print(f"poller-ab: lab {lab.startup.ready_line if lab.startup else ''}", flush=True)
         inventory = lab.inventory.path
+        if "after" in trees:   # the steady state of a monitor run every few minutes: discovery kept from the last
+            warm = work / "runs" / "warm-up"
+            shutil.rmtree(warm, ignore_errors=True)
+            (warm / "tmp").mkdir(parents=True)
+            row = run_monitor(trees["after"], lab, inventory, devices, warm)
+            print(f"poller-ab: warm-up (after, not counted): wall {row['wall_s']:.1f} s, cpu {row['cpu_s']:.1f}", flush=True)
         for index in range(rounds):
             order = RUNNERS if index % 2 == 0 else tuple(reversed(RUNNERS))
             for runner in order:

@@ -271,6 +271,7 @@ def _ansible_env(run_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARA_", "ANSIBLE_", "JOHANN_ARA_"))}
     env.update({"ANSIBLE_CONFIG": str(CONFIG), "ANSIBLE_LOCAL_TEMP": str(run_dir / "tmp"), "ANSIBLE_NOCOLOR": "1",
                 "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}"})
+    env.setdefault("JOHANN_DISCOVERY_CACHE_DIR", str(ROOT / "bench" / "work" / "discovery-cache"))
     return env
 
 
