@@ -1,8 +1,9 @@
 """devices.xlsx: typed cells, device text that stays text, the sheet's furniture, broken devices.
 
-The workbook is written with XlsxWriter and read back with openpyxl (another library, so the
-file is checked, not the writer's idea of it). openpyxl returns Excel's ``_xHHHH_`` escapes of
-control characters as they are stored: ``excel_text`` decodes them the way Excel does.
+The workbook is written by xlsx.py (and spreadsheetml.py) and read back with openpyxl (another
+library, so the file is checked, not the writer's idea of it), and its package is checked part by part
+against the rules Excel enforces. openpyxl returns Excel's ``_xHHHH_`` escapes as they are stored:
+``excel_text`` decodes them the way Excel does.
 """
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 HOSTILE = [
     '=HYPERLINK("http://evil.example/","x")', "@SUM(1)", "+cmd|' /C calc'!A0", "-2+3", "=1+1", "0123", "1e5",
     "TRUE", "http://evil.example/x", "\t=1", "<script>window.x=1</script>", "_x0041_", "  padded  ",
-    # XlsxWriter writes a string of this shape into the XML as it is (its own rich strings look like that):
-    # without care this one would add a formula cell B2 to the sheet
+    # markup of the sheet's own: without escaping this one would add a formula cell B2 to the sheet (a writer
+    # that passes "rich strings" through, as XlsxWriter did, writes it into the XML as it is)
     '<r><t>a</t></r></is></c><c r="B2"><f>1+1</f></c><c r="C2" t="inlineStr"><is><r><t>b</t></r>',
     "<r></r>", "<r>x</r>",
 ]
@@ -276,26 +277,84 @@ def test_a_broken_device_still_gets_a_row_and_costs_the_others_nothing():
     assert [r["host"].value for r in rows(book["Interfaces"])] == ["a"] * 3 + ["c"] * 3
 
 
-def test_the_report_writes_the_workbook_and_survives_without_it(tmp_path, monkeypatch):
+def test_the_report_writes_the_workbook(tmp_path):
     records = {"r1": record("r1"), "r2": record("r2", status="auth_failed", message="401"), "gone": None}
     summary = render_report(records, tmp_path, TEMPLATES, "t", "2026-11-29T11:00:00Z")
     assert summary["export_errors"] == {} and "warnings" not in summary
     book = openpyxl.load_workbook(tmp_path / "devices.xlsx")
     assert [r["host"].value for r in rows(book["Devices"])] == ["gone", "r1", "r2"]
+    assert [r["status"].value for r in rows(book["Devices"])] == ["missing", "ok", "auth_failed"]
     assert (tmp_path / "devices.xlsx").stat().st_mode & 0o777 == 0o644
     assert 'href="devices.xlsx"' in (tmp_path / "index.html").read_text()
+    assert book.properties.title == "t" and book.properties.created == dt.datetime(2026, 11, 29, 11, 0)
 
-    monkeypatch.setattr(xlsx, "xlsxwriter", None)   # as on a controller without XlsxWriter
-    summary = render_report(records, tmp_path, TEMPLATES, "t", "2026-11-29T12:00:00Z")
-    assert summary["export_errors"] == {"devices.xlsx": "RuntimeError: the Python package XlsxWriter is not "
-                                                        "installed on the controller (pip install 'XlsxWriter>=3.1')"}
-    assert summary["warnings"] == ["johann.monitor.report: devices.xlsx was not written: RuntimeError: the Python "
-                                   "package XlsxWriter is not installed on the controller (pip install "
-                                   "'XlsxWriter>=3.1')"]
-    assert not (tmp_path / "devices.xlsx").exists()   # the previous run's would pass for this one's
-    assert "2026-11-29T12:00:00Z" in (tmp_path / "index.html").read_text()
-    for name in ("devices.csv", "interfaces.csv", "fleet.json.gz", "summary.json", "devices/r1.html"):
-        assert (tmp_path / name).stat().st_size > 100, name
+
+PACKAGE = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+SHEET_ORDER = ["dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "autoFilter", "pageMargins"]
+
+
+def test_the_package_is_well_formed():
+    """What Excel checks and openpyxl forgives: every part is XML with a content type, every relationship has its
+    target, a sheet's children come in the schema's order, its range is its filter's and the workbook's name."""
+    devices = views({f"r{n}": record(f"r{n}") for n in range(2)})
+    _book, data = workbook(devices)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        assert archive.testzip() is None
+        parts = {name: ElementTree.fromstring(archive.read(name)) for name in names}   # each one parses
+    assert len(names) == len(set(names)) == 9
+    types = parts["[Content_Types].xml"]
+    overridden = {o.get("PartName").lstrip("/") for o in types.iter(f"{PACKAGE}Override")}
+    assert overridden == {n for n in names if not n.endswith(".rels") and n != "[Content_Types].xml"}
+    assert {d.get("Extension") for d in types.iter(f"{PACKAGE}Default")} == {"rels", "xml"}
+    for rels, base in (("_rels/.rels", ""), ("xl/_rels/workbook.xml.rels", "xl/")):
+        targets = [base + r.get("Target") for r in parts[rels].iter(f"{RELS}Relationship")]
+        assert targets and all(t in names for t in targets), rels
+    workbook_names = {d.get("localSheetId"): d.text for d in parts["xl/workbook.xml"].iter(f"{MAIN}definedName")}
+    for number, (name, columns, count) in enumerate((("Devices", xlsx.DEVICE_SHEET, 2),
+                                                     ("Interfaces", xlsx.INTERFACE_SHEET, 6)), start=1):
+        sheet = parts[f"xl/worksheets/sheet{number}.xml"]
+        assert [child.tag.removeprefix(MAIN) for child in sheet] == SHEET_ORDER
+        ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+        assert sheet.find(f"{MAIN}dimension").get("ref") == sheet.find(f"{MAIN}autoFilter").get("ref") == ref
+        assert workbook_names[str(number - 1)] == f"{name}!$A$1:${get_column_letter(len(columns))}${count + 1}"
+        assert len(sheet.findall(f"{MAIN}sheetData/{MAIN}row")) == count + 1
+        assert len(sheet.findall(f"{MAIN}cols/{MAIN}col")) == len(columns)
+    assert [s.get("name") for s in parts["xl/workbook.xml"].iter(f"{MAIN}sheet")] == ["Devices", "Interfaces"]
+
+
+@pytest.mark.parametrize("text", ['a & b < c > d "e" \'f\'', "_x0041_ and _X004a_ and _x12_", "x_x0041_y_xZZZZ_",
+                                  "tab\there", " lead", "trail ", "\u00e9t\u00e9 \u2603 \U0001F600"])
+def test_text_that_needs_escaping_reads_back_as_it_was(text):
+    rec = record("r1", interfaces=[interface("Gi1", description=text)])
+    book, _ = workbook(views({"r1": rec}))
+    cell = rows(book["Interfaces"])[0]["description"]
+    assert (cell.data_type, excel_text(cell.value)) == ("s", text)
+
+
+@pytest.mark.parametrize(("text", "moment"), [
+    ("1900-01-01T00:00:00Z", dt.datetime(1900, 1, 1)),
+    ("1900-02-28T12:00:00Z", dt.datetime(1900, 2, 28, 12)),
+    ("1900-03-01T00:00:00Z", dt.datetime(1900, 3, 1)),
+    ("2026-11-29T10:51:05.708Z", dt.datetime(2026, 11, 29, 10, 51, 5, 708000)),
+    ("9999-12-31T23:59:59Z", dt.datetime(9999, 12, 31, 23, 59, 59)),
+])
+def test_times_read_back_as_the_same_moment(text, moment):
+    """Excel's serial numbers count a 29 February 1900 that never was: the times on both sides of it come back."""
+    rec = record("r1", interfaces=[interface("Gi1", last_change=text)])
+    cell = rows(workbook(views({"r1": rec}))[0]["Interfaces"])[0]["last_change (UTC)"]
+    assert (cell.data_type, cell.value) == ("d", moment)
+
+
+def test_excel_serial_numbers():
+    """Excel's own numbers: 1 is 1900-01-01, 60 the 29 February 1900 it counts, 25569 the Unix epoch."""
+    serial = xlsx.sml.excel_serial
+    assert serial(dt.datetime(1900, 1, 1)) == 1
+    assert serial(dt.datetime(1900, 2, 28, 12)) == 59.5
+    assert serial(dt.datetime(1900, 3, 1)) == 61
+    assert serial(dt.datetime(1970, 1, 1)) == 25569
+    assert serial(dt.datetime(2026, 11, 29, 18)) == 25569 + 20786 + 0.75
 
 
 def test_a_workbook_that_fails_half_way_is_reported_not_raised(tmp_path, monkeypatch):

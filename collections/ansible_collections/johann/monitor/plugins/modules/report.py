@@ -18,9 +18,9 @@ description:
   - C(devices.xlsx) holds a C(Devices) sheet (the columns of C(devices.csv), then every per-device field of the
     record) and an C(Interfaces) sheet (the rows of C(interfaces.csv)), with typed cells (numbers, booleans, times
     as dates in UTC), a filtered header row and frozen panes. Device strings are always text cells, never formulas;
-    strings over Excel's 32,767-character limit are cut with a marker. A workbook that cannot be written (the
-    Python package XlsxWriter missing on the controller) costs the report that file only; it is listed in
-    RV(export_errors) and the task warns.
+    strings over Excel's 32,767-character limit are cut with a marker. The collection writes the workbook itself
+    (no spreadsheet package needed on the controller). A workbook that cannot be written (a full disk) costs the
+    report that file only; it is listed in RV(export_errors) and the task warns.
   - Pages open from C(file://), from an AWX artifact or behind any web server; they fetch nothing
     from the network, and their Content-Security-Policy allows only the report's own files (C(script-src 'self'),
     that is C(assets/report.js); no inline script runs). A device page does not repeat the device's raw record; it
@@ -338,8 +338,7 @@ export_errors:
       previous report's copy of such a file was removed). Empty when every file was written.
   returned: success
   type: dict
-  sample: {"devices.xlsx": "RuntimeError: the Python package XlsxWriter is not installed on the controller
-    (pip install 'XlsxWriter>=3.1')"}
+  sample: {"devices.xlsx": "OSError: [Errno 28] No space left on device"}
 stale_pages_removed:
   description: Pages of devices that were no longer in the report and were removed.
   returned: success

@@ -228,7 +228,7 @@ def exports(stage: Staging, devices: list[dict], folders: list[Path], head: dict
     index (``devices``, in host order) and the page writers' parts (``folders``, in host order).
 
     Returns the exports that could not be made (file -> problem): a
-    workbook that fails (XlsxWriter missing...) costs the report that file only."""
+    workbook that fails (a full disk...) costs the report that file only."""
     errors: dict[str, str] = {}
     try:
         book = xlsx.Book(head["title"], generated_at)
