@@ -49,7 +49,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from bench import procfs, results
-from bench.lab_process import ROOT, RunningLab
+from bench.lab_process import DISCOVERY_CACHE, ROOT, RunningLab
 
 NETWORK = "127.87.0.0/16"   # apart from the other benches (127.80), the demo (127.77) and the tests (127.78)
 PLAYBOOK = ROOT / "playbooks" / "monitor.yml"
@@ -372,6 +372,7 @@ def run_once(variant: str, lab: Lab, latency: float, index: int, work: Path, ser
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARA_", "ANSIBLE_", "JOHANN_ARA_"))}
     env.update({"ANSIBLE_CONFIG": str(CONFIG), "ANSIBLE_LOCAL_TEMP": str(run_dir / "tmp"),
                 "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}"})
+    env.setdefault("JOHANN_DISCOVERY_CACHE_DIR", str(DISCOVERY_CACHE))   # not the user's ~/.cache
     server = None
     database = None
     cluster = None

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from bench import ara_overhead, chaos_cases, procfs
-from bench.lab_process import ROOT, RunningLab
+from bench.lab_process import DISCOVERY_CACHE, ROOT, RunningLab
 from bench.slices_bench import read_fleet
 
 NETWORK = "127.89.0.0/16"   # apart from the demo (127.77), tests (127.78/79), other benches (127.80/87/88)
@@ -147,6 +147,7 @@ def run(lab: Lab | None, run_dir: Path, *, inventory: Path | None = None, limit:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("ARA_", "ANSIBLE_", "JOHANN_ARA_"))}
     base.update({"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
                  "ANSIBLE_LOCAL_TEMP": str(run_dir / "tmp"), "PATH": f"{Path(sys.executable).parent}:{base['PATH']}"})
+    base.setdefault("JOHANN_DISCOVERY_CACHE_DIR", str(DISCOVERY_CACHE))   # not the user's ~/.cache
     if not ara:
         base["ANSIBLE_CALLBACK_PLUGINS"] = "/nonexistent"
     base.update(env or {})

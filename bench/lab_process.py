@@ -23,6 +23,7 @@ import yaml
 from bench import procfs
 
 ROOT = Path(__file__).resolve().parent.parent
+DISCOVERY_CACHE = ROOT / "bench" / "work" / "discovery-cache"   # device_info's, for every bench run (never ~/.cache)
 NETWORK = "127.80.0.0/16"
 
 

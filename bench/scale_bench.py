@@ -65,7 +65,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench import ara_overhead, netcommon_bench, procfs, results
-from bench.lab_process import ROOT, RunningLab, inventory_subset
+from bench.lab_process import DISCOVERY_CACHE, ROOT, RunningLab, inventory_subset
 
 NETWORK = "127.89.0.0/16"   # apart from the demo (127.77), the tests (127.78), lab bench (127.80), ARA (127.87), fleet (127.88)
 PLAYBOOK = ROOT / "playbooks" / "monitor.yml"
@@ -271,7 +271,7 @@ def _ansible_env(run_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARA_", "ANSIBLE_", "JOHANN_ARA_"))}
     env.update({"ANSIBLE_CONFIG": str(CONFIG), "ANSIBLE_LOCAL_TEMP": str(run_dir / "tmp"), "ANSIBLE_NOCOLOR": "1",
                 "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}"})
-    env.setdefault("JOHANN_DISCOVERY_CACHE_DIR", str(ROOT / "bench" / "work" / "discovery-cache"))
+    env.setdefault("JOHANN_DISCOVERY_CACHE_DIR", str(DISCOVERY_CACHE))
     return env
 
 

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import procfs
-from bench.lab_process import ROOT, RunningLab
+from bench.lab_process import DISCOVERY_CACHE, ROOT, RunningLab
 
 NETWORK = "127.86.0.0/16"   # apart from the other benches (127.80, 127.87, 127.88, 127.89) and the demo (127.77)
 ARA_PORT = 18086
@@ -54,6 +54,7 @@ def _env(work: Path, endpoint: str, ara_data: Path) -> dict:
                 "ANSIBLE_LOCAL_TEMP": str(work / "tmp"), "ARA_API_CLIENT": "http", "ARA_API_SERVER": endpoint,
                 "ARA_CALLBACK_THREADS": "4", "JOHANN_ARA_DATA_DIR": str(ara_data), "JOHANN_ARA_AUTOSTART": "false",
                 "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"})
+    env.setdefault("JOHANN_DISCOVERY_CACHE_DIR", str(DISCOVERY_CACHE))   # not the user's ~/.cache
     return env
 
 
