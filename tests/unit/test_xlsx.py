@@ -325,6 +325,7 @@ def test_the_package_is_well_formed():
 
 
 @pytest.mark.parametrize("text", ['a & b < c > d "e" \'f\'', "_x0041_ and _X004a_ and _x12_", "x_x0041_y_xZZZZ_",
+                                  "_x0041_x0042_", "_x005F_x0041_", "_x0041\x01 _x0041\r _x0041\ufffe",
                                   "tab\there", " lead", "trail ", "\u00e9t\u00e9 \u2603 \U0001F600"])
 def test_text_that_needs_escaping_reads_back_as_it_was(text):
     rec = record("r1", interfaces=[interface("Gi1", description=text)])

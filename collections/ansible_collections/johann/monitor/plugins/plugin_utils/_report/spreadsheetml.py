@@ -48,7 +48,7 @@ def xml_text(text: str) -> str:
     ``_xHHHH_`` (written ``_x005F_xHHHH_``, so that Excel shows it as it was)."""
     if _PLAIN.fullmatch(text):
         return text
-    text = _ESCAPE_ESCAPE.sub(r"_x005F_\1", text)
+    text = _ESCAPE_ESCAPE.sub("_x005F_", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 
@@ -59,7 +59,9 @@ def attribute(text: str) -> str:
 
 
 _PLAIN = re.compile(r"[^&<>\x00-\x08\x0b-\x1f\ufffe\uffff_]*")   # nothing to escape (a "_" may start _xHHHH_)
-_ESCAPE_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+# the "_" of a literal _xHHHH_, found by lookahead so that overlapping ones (_x0041_x0042_) are each escaped, and
+# of an _xHHHH just before a character that becomes an escape itself (its "_" would close the literal one)
+_ESCAPE_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}[_\x00-\x08\x0b-\x1f\ufffe\uffff])")
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _EPOCH = dt.datetime(1899, 12, 31)
 _LEAP_BUG = dt.datetime(1900, 3, 1)   # Excel counts a 29 February 1900: serials from here on are one more
