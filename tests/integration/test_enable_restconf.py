@@ -193,7 +193,7 @@ def test_ssh_password_from_a_vaulted_inventory(lab, tmp_path):
     (tmp_path / "vault-pass").write_text("lab-vault-key\n")
     vault = subprocess.run([str(Path(sys.executable).with_name("ansible-vault")), "encrypt_string",
                             "--vault-password-file", str(tmp_path / "vault-pass"), "--name", "ansible_password",
-                            password], capture_output=True, text=True, timeout=60, check=True).stdout
+                            "--", password], capture_output=True, text=True, timeout=60, check=True).stdout
     assert "$ANSIBLE_VAULT;1.1;AES256" in vault and password not in vault
     (tmp_path / "inv/group_vars/all").mkdir(parents=True)
     (tmp_path / "inv/group_vars/all/vault.yml").write_text(vault)
