@@ -8,7 +8,7 @@ Cells are typed: numbers, booleans, datetimes (UTC, the header says so) and text
 
 The workbook is written here, as SpreadsheetML (ECMA-376) in a zip: a general-purpose writer
 (XlsxWriter) cost 3.8 s of CPU for the 31,500 interface rows of 1000 lab devices, this one about
-0.5 s, zip included. Rows are written as they come to a temporary file per sheet, so memory does
+0.7 s, zip included. Rows are written as they come to a temporary file per sheet, so memory does
 not grow with the fleet; ``close`` puts each sheet's head (its range, frozen panes, widths), rows
 and foot (the filter) into the zip.
 
